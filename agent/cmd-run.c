@@ -1,0 +1,331 @@
+#include "config.h"
+/*
+ * cmd-run.c: `slopewatch run`, the agent. One thread, one poll loop:
+ *
+ *   timers -> sources (lib/target.c) -> sink below -> store queue
+ *   flush timer (1 s) -> one SQLite transaction + target state
+ *   retention timer -> rollups and pruning
+ *   SIGTERM/SIGINT -> final flush, exit 0;  SIGHUP -> reload config
+ *
+ * A reload parses the new file completely before touching anything; a bad
+ * config keeps the old one running and says why. The store path cannot
+ * change on reload (that would split the history); a changed `data` is
+ * reported and ignored until restart.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "slopewatch/clock.h"
+#include "slopewatch/conf.h"
+#include "slopewatch/err.h"
+#include "slopewatch/http.h"
+#include "slopewatch/log.h"
+#include "slopewatch/loop.h"
+#include "slopewatch/source.h"
+#include "slopewatch/store.h"
+#include "slopewatch/units.h"
+
+#define FLUSH_EVERY_US		(1000LL * 1000)
+#define RETENTION_EVERY_US	(600LL * 1000000)
+
+struct agent {
+	const char		*conf_path;
+	struct sw_conf		*conf;
+	struct sw_store		*store;
+	struct sw_loop		*loop;
+	struct sw_http		*http;
+	struct sw_targets	 targets;
+	int64_t			 stop_after_us;	/* --for, 0 = run forever */
+	int			 exit_status;
+	uint64_t		 samples;
+	struct sw_complain	 store_complain;
+	struct sw_complain	 series_complain;
+};
+
+static void
+agent_sample(void *arg, const char *target, const char *metric,
+    const char *labels, const char *unit, int64_t ts_ms, double v)
+{
+	struct agent	*a = arg;
+	struct sw_err	 err;
+	int64_t		 id;
+
+	sw_err_clear(&err);
+	id = sw_store_series_id(a->store, target, metric, labels, unit, 1, &err);
+	if (id <= 0 || sw_store_add(a->store, id, ts_ms, v, &err) == -1) {
+		sw_complain(&a->series_complain, "store: %s.%s: %s", target,
+		    metric, err.msg);
+		return;
+	}
+	a->samples++;
+}
+
+static void
+agent_event(void *arg, const char *target, const char *kind, long pid,
+    int64_t ts_ms, const char *detail)
+{
+	struct agent	*a = arg;
+	struct sw_err	 err;
+
+	sw_log_info("%s: %s (pid %ld)", target, kind, pid);
+	sw_err_clear(&err);
+	if (sw_store_event(a->store, ts_ms, target, kind, pid, detail, &err) == -1)
+		sw_log_error("store: event %s of %s lost: %s", kind, target,
+		    err.msg);
+}
+
+static void
+agent_flush(struct agent *a)
+{
+	struct sw_err	err;
+
+	sw_targets_save_state(&a->targets, a->store);
+	sw_err_clear(&err);
+	if (sw_store_flush(a->store, &err) == -1) {
+		/* loud, but once per backoff period: the queue keeps the
+		 * samples (up to its cap) and the agent keeps running */
+		sw_complain(&a->store_complain, "store: cannot write, samples "
+		    "kept in memory: %s", err.msg);
+		return;
+	}
+	sw_complain_release(&a->store_complain, "store: writing again");
+}
+
+static void
+agent_flush_timer(void *arg)
+{
+	struct agent	*a = arg;
+
+	agent_flush(a);
+	sw_loop_timer_at(a->loop, sw_clock_mono_us() + FLUSH_EVERY_US,
+	    agent_flush_timer, a);
+}
+
+static void
+agent_retention(struct agent *a)
+{
+	struct sw_err	err;
+
+	sw_err_clear(&err);
+	if (sw_store_retention(a->store, a->conf->retention,
+	    a->conf->nretention, sw_clock_wall_ms(), &err) == -1)
+		sw_log_error("store: retention: %s", err.msg);
+}
+
+static void
+agent_retention_timer(void *arg)
+{
+	struct agent	*a = arg;
+
+	agent_retention(a);
+	sw_loop_timer_at(a->loop, sw_clock_mono_us() + RETENTION_EVERY_US,
+	    agent_retention_timer, a);
+}
+
+static int
+agent_start_targets(struct agent *a)
+{
+	struct sw_targets_ctx	ctx;
+	struct sw_err		err;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.loop = a->loop;
+	ctx.http = a->http;
+	ctx.store = a->store;
+	ctx.sink.arg = a;
+	ctx.sink.sample = agent_sample;
+	ctx.sink.event = agent_event;
+	sw_err_clear(&err);
+	if (sw_targets_init(&a->targets, a->conf, &ctx, &err) == -1) {
+		sw_log_error("%s", err.msg);
+		return -1;
+	}
+	sw_targets_start(&a->targets);
+	return 0;
+}
+
+static void
+agent_on_stop(int signo, void *arg)
+{
+	struct agent	*a = arg;
+
+	sw_log_info("signal %d: stopping", signo);
+	sw_loop_stop(a->loop);
+}
+
+static void
+agent_reload_diag(const struct sw_loc *loc, const char *msg, void *arg)
+{
+	(void)arg;
+	if (loc != NULL && loc->file != NULL)
+		sw_log_error("reload: %s:%d:%d: %s", loc->file, loc->line,
+		    loc->col, msg);
+	else
+		sw_log_error("reload: %s", msg);
+}
+
+static void
+agent_on_hup(int signo, void *arg)
+{
+	struct agent	*a = arg;
+	struct sw_conf	*conf = NULL;
+	int		 nerr = 0;
+
+	(void)signo;
+	sw_log_info("SIGHUP: reloading %s", a->conf_path);
+	if (sw_conf_load(a->conf_path, &conf, agent_reload_diag, NULL,
+	    &nerr) == -1) {
+		sw_log_error("reload: %d error%s; keeping the running "
+		    "configuration", nerr, nerr == 1 ? "" : "s");
+		return;
+	}
+	if (strcmp(conf->data, a->conf->data) != 0)
+		sw_log_warn("reload: data path changed to %s; keeping %s "
+		    "until restart", conf->data, a->conf->data);
+	agent_flush(a);
+	sw_targets_release(&a->targets);
+	sw_conf_free(a->conf);
+	a->conf = conf;
+	if (agent_start_targets(a) == -1)
+		sw_log_error("reload: targets failed to start");
+	sw_log_info("reload: %s loaded", a->conf_path);
+}
+
+static void
+agent_on_deadline(void *arg)
+{
+	struct agent	*a = arg;
+
+	sw_log_info("--for time is up: stopping");
+	sw_loop_stop(a->loop);
+}
+
+static void
+run_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: slopewatch run [-c FILE] [-v|-q] [--for DURATION]\n"
+	    "\n"
+	    "Runs the agent in the foreground: probes endpoints, reads process\n"
+	    "memory, scrapes /metrics, stores samples in the configured SQLite\n"
+	    "file. Logs go to stderr (journald-friendly).\n"
+	    "\n"
+	    "  -c, --config FILE  configuration (see slopewatch.conf(5))\n"
+	    "  -v, --verbose      more logging (twice: debug)\n"
+	    "  -q, --quiet        errors only\n"
+	    "      --for D        stop by itself after D (e.g. 30s, 5m)\n"
+	    "  -h, --help         this text\n"
+	    "\n"
+	    "Signals: SIGTERM/SIGINT stop cleanly (final flush); SIGHUP reloads\n"
+	    "the config (a bad config keeps the old one running).\n");
+}
+
+int
+sw_cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "for", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct agent	 a;
+	struct sw_err	 err;
+	const char	*conf_opt = NULL;
+	int		 ch, verbose = 0, quiet = 0, status = SW_EXIT_USAGE;
+	int64_t		 for_ms;
+
+	memset(&a, 0, sizeof(a));
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:vqh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf_opt = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'F':
+			if (sw_parse_duration_ms(optarg, (size_t)-1, &for_ms) == -1 ||
+			    for_ms <= 0) {
+				fprintf(stderr, "slopewatch run: --for: expected "
+				    "a duration like 30s or 5m, got \"%s\"\n", optarg);
+				return SW_EXIT_USAGE;
+			}
+			a.stop_after_us = for_ms * 1000;
+			break;
+		case 'h':
+			run_usage(stdout);
+			return SW_EXIT_OK;
+		default:
+			run_usage(stderr);
+			return SW_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		run_usage(stderr);
+		return SW_EXIT_USAGE;
+	}
+	sw_log_set_level(quiet ? SW_LOG_ERROR :
+	    verbose > 1 ? SW_LOG_DEBUG : verbose ? SW_LOG_INFO : SW_LOG_INFO);
+	signal(SIGPIPE, SIG_IGN);
+
+	a.conf_path = sw_cli_conf_path(conf_opt);
+	if (sw_conf_load(a.conf_path, &a.conf, sw_conf_diag_stderr, NULL,
+	    NULL) == -1)
+		return SW_EXIT_USAGE;
+
+	sw_err_clear(&err);
+	if (sw_store_open(a.conf->data, 0, &a.store, &err) == -1) {
+		sw_log_error("%s", err.msg);
+		status = SW_EXIT_PROBLEM;
+		goto out;
+	}
+	if ((a.loop = sw_loop_new(&err)) == NULL ||
+	    (a.http = sw_http_new(a.loop, &err)) == NULL ||
+	    sw_loop_signal(a.loop, SIGTERM, agent_on_stop, &a, &err) == -1 ||
+	    sw_loop_signal(a.loop, SIGINT, agent_on_stop, &a, &err) == -1 ||
+	    sw_loop_signal(a.loop, SIGHUP, agent_on_hup, &a, &err) == -1) {
+		sw_log_error("%s", err.msg);
+		status = SW_EXIT_PROBLEM;
+		goto out;
+	}
+	if (agent_start_targets(&a) == -1) {
+		status = SW_EXIT_PROBLEM;
+		goto out;
+	}
+	agent_retention(&a);
+	sw_loop_timer_at(a.loop, sw_clock_mono_us() + FLUSH_EVERY_US,
+	    agent_flush_timer, &a);
+	sw_loop_timer_at(a.loop, sw_clock_mono_us() + RETENTION_EVERY_US,
+	    agent_retention_timer, &a);
+	if (a.stop_after_us > 0)
+		sw_loop_timer_at(a.loop, sw_clock_mono_us() + a.stop_after_us,
+		    agent_on_deadline, &a);
+	sw_log_info("slopewatch %s running: %s, data %s", PACKAGE_VERSION,
+	    a.conf_path, a.conf->data);
+
+	if (sw_loop_run(a.loop, &err) == -1) {
+		sw_log_error("%s", err.msg);
+		status = SW_EXIT_PROBLEM;
+	} else
+		status = SW_EXIT_OK;
+	agent_flush(&a);
+	sw_targets_release(&a.targets);
+	sw_log_info("stopped after %llu samples", (unsigned long long)a.samples);
+out:
+	sw_http_free(a.http);
+	sw_loop_free(a.loop);
+	sw_store_close(a.store);
+	sw_conf_free(a.conf);
+	return status;
+}
