@@ -18,6 +18,9 @@ int	sw_cmd_run(int argc, char **argv);
 int	sw_cmd_check(int argc, char **argv);
 int	sw_cmd_show(int argc, char **argv);
 int	sw_cmd_status(int argc, char **argv);
+int	sw_cmd_query(int argc, char **argv);
+int	sw_cmd_test(int argc, char **argv);
+int	sw_cmd_backtest(int argc, char **argv);
 
 /* The config path: the -c value if given, else $SLOPEWATCH_CONF, else
  * ./slopewatch.conf if it exists, else /etc/slopewatch/slopewatch.conf. */

@@ -33,6 +33,9 @@ static const struct command commands[] = {
 	{ "check",	sw_cmd_check,	"validate the config, print FILE:LINE:COL errors" },
 	{ "status",	sw_cmd_status,	"targets, last values, failures, recent events" },
 	{ "show",	sw_cmd_show,	"print a series (--csv, --json) or its events" },
+	{ "query",	sw_cmd_query,	"evaluate a rule expression against stored data" },
+	{ "test",	sw_cmd_test,	"run rule unit tests (series in, expected alerts out)" },
+	{ "backtest",	sw_cmd_backtest, "replay history (or a CSV) through the rules" },
 	{ NULL, NULL, NULL },
 };
 
