@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "slopewatch/conf.h"
+#include "slopewatch/expr.h"
 
 static void
 check_usage(FILE *f)
@@ -71,6 +72,13 @@ sw_cmd_check(int argc, char **argv)
 		if (nerrors < 1)
 			nerrors = 1;
 		fprintf(stderr, "%d error%s\n", nerrors, nerrors == 1 ? "" : "s");
+		return SW_EXIT_USAGE;
+	}
+	/* rule conditions: syntax, series and units (bytes vs seconds) are
+	 * errors here, not at run time */
+	if ((nerrors = sw_expr_check_rules(conf, sw_conf_diag_stderr, NULL)) > 0) {
+		fprintf(stderr, "%d error%s\n", nerrors, nerrors == 1 ? "" : "s");
+		sw_conf_free(conf);
 		return SW_EXIT_USAGE;
 	}
 	if (!quiet) {

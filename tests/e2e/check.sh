@@ -119,4 +119,14 @@ sw_check "--help: usage" grep -q "usage: slopewatch check" "$T/help.out"
 "$SLOPEWATCH" check --bogus >/dev/null 2>&1
 sw_eq "bad option: exit status" 2 "$?"
 
+# rule conditions are checked too: units and series, at their location
+cp "$top_srcdir/tests/fixtures/rules/units-mismatch.conf" "$T/units.conf"
+chmod 600 "$T/units.conf"
+"$SLOPEWATCH" check -c "$T/units.conf" >"$T/units.out" 2>"$T/units.err"
+sw_eq "rule unit mismatch exits 2" 2 "$?"
+sw_check "bytes vs seconds reported at 4:47" \
+	grep -q "^$T/units.conf:4:47: cannot compare bytes (p50(web.rss, 5m)) with seconds (2s)" "$T/units.err"
+sw_check "unknown metric reported at line 6" grep -q "^$T/units.conf:6:[0-9]*: .*latancy" "$T/units.err"
+sw_check "sound rule is not reported" sh -c "! grep -q ':5:' '$T/units.err'"
+
 sw_finish "$T"/*.err
