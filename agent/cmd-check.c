@@ -30,6 +30,23 @@ check_usage(FILE *f)
 	    "  -h, --help         this text\n");
 }
 
+/* Settings that are valid but weaken what the agent measures or protects:
+ * warnings on stderr, at the block's location; they do not fail check. */
+static void
+check_warnings(const struct sw_conf *conf)
+{
+	const struct sw_conf_target	*t;
+
+	for (t = conf->targets; t != NULL; t = t->next) {
+		if ((t->kind == SW_TARGET_ENDPOINT && t->u.endpoint.insecure) ||
+		    (t->kind == SW_TARGET_SCRAPE && t->u.scrape.insecure))
+			fprintf(stderr, "%s:%d:%d: warning: %s %s: TLS "
+			    "certificate verification is disabled (insecure yes)\n",
+			    t->loc.file, t->loc.line, t->loc.col,
+			    sw_target_kind_name(t->kind), t->name);
+	}
+}
+
 int
 sw_cmd_check(int argc, char **argv)
 {
@@ -81,6 +98,7 @@ sw_cmd_check(int argc, char **argv)
 		sw_conf_free(conf);
 		return SW_EXIT_USAGE;
 	}
+	check_warnings(conf);
 	if (!quiet) {
 		sw_conf_print_summary(conf, stdout);
 		printf("%s: ok\n", path);

@@ -129,4 +129,14 @@ sw_check "bytes vs seconds reported at 4:47" \
 sw_check "unknown metric reported at line 6" grep -q "^$T/units.conf:6:[0-9]*: .*latancy" "$T/units.err"
 sw_check "sound rule is not reported" sh -c "! grep -q ':5:' '$T/units.err'"
 
+# insecure yes is allowed but warned about, at the block
+cat >"$T/insecure.conf" <<EOF2
+endpoint tls { url https://127.0.0.1:9/; insecure yes }
+EOF2
+chmod 600 "$T/insecure.conf"
+"$SLOPEWATCH" check -c "$T/insecure.conf" >"$T/insecure.out" 2>"$T/insecure.warn"
+sw_eq "insecure yes still passes check" 0 "$?"
+sw_check "insecure yes is warned about at its block" \
+	grep -q "^$T/insecure.conf:1:10: warning: endpoint tls: TLS certificate verification is disabled" "$T/insecure.warn"
+
 sw_finish "$T"/*.err
