@@ -10,6 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config \
-	libcurl4-openssl-dev libjansson-dev libsqlite3-dev sqlite3 \
+	libcurl4-openssl-dev libjansson-dev libsqlite3-dev sqlite3 libssl-dev \
 	libcmocka-dev valgrind clang libclang-rt-dev \
-	openssl ca-certificates curl python3 procps
+	openssl ca-certificates curl python3 procps \
+	prometheus-alertmanager
