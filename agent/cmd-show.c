@@ -31,6 +31,7 @@
 #include "slopewatch/err.h"
 #include "slopewatch/log.h"
 #include "slopewatch/store.h"
+#include "slopewatch/text.h"
 #include "slopewatch/units.h"
 
 #define SHOW_STOP	2	/* a callback's "stop, no error" */
@@ -38,6 +39,9 @@
 #define SHOW_EV_CHUNK	128	/* events read per transaction */
 #define SHOW_NEAR	10	/* names suggested for an unknown series */
 #define SHOW_NAME_MAX	256	/* bytes of a name compared for suggestions */
+#if SHOW_NAME_MAX > SW_TEXT_DIST_MAX
+#error "sw_text_distance measures at most SW_TEXT_DIST_MAX bytes"
+#endif
 
 enum show_fmt {
 	SHOW_TEXT = 0,
@@ -258,32 +262,6 @@ show_event(struct show_ctx *c, const struct sw_event *ev)
 	return 0;
 }
 
-/* Levenshtein distance of two short strings (each at most SHOW_NAME_MAX). */
-static size_t
-show_distance(const char *a, const char *b)
-{
-	size_t	la = strnlen(a, SHOW_NAME_MAX), lb = strnlen(b, SHOW_NAME_MAX);
-	size_t	row[SHOW_NAME_MAX + 1], i, j, prev, cur, best;
-
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			cur = row[j];
-			best = prev + (a[i - 1] != b[j - 1]);
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			prev = cur;
-		}
-	}
-	return row[lb];
-}
-
 struct show_near {
 	const char	*want;
 	size_t		 n;
@@ -300,7 +278,9 @@ show_near_cb(const struct sw_series_info *s, void *arg)
 	size_t			 d, i;
 
 	sw_series_format(name, sizeof(name), s->target, s->metric, s->labels);
-	d = show_distance(nr->want, name);
+	/* the first SHOW_NAME_MAX bytes of each */
+	d = sw_text_distance(nr->want, strnlen(nr->want, SHOW_NAME_MAX), name,
+	    strnlen(name, SHOW_NAME_MAX), 0);
 	nr->total++;
 	/* keep the SHOW_NEAR closest, sorted, ties in name order */
 	for (i = nr->n; i > 0 && nr->dist[i - 1] > d; i--) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "slopewatch/buf.h"
@@ -164,11 +165,20 @@ int
 sw_buf_read_fileat(struct sw_buf *b, int dirfd, const char *path,
     struct sw_err *err)
 {
-	int	fd, r, saved;
+	struct stat	st;
+	int		fd, r, saved;
 
-	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* non-blocking open and regular files only: a FIFO or a device
+	 * named by a user (a pidfile, a secret) must not stall the loop */
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd == -1)
 		return sw_err_sys(err, errno, "%s", path);
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		saved = S_ISREG(st.st_mode) ? errno : EINVAL;
+		close(fd);
+		errno = saved;
+		return sw_err_set(err, "%s: not a regular file", path);
+	}
 	r = buf_read_fd(b, fd, path, err);
 	saved = errno;
 	close(fd);

@@ -24,6 +24,7 @@
 #include <limits.h>
 #include <regex.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@
 #include "slopewatch/conf.h"
 #include "slopewatch/err.h"
 #include "slopewatch/log.h"
+#include "slopewatch/text.h"
 #include "slopewatch/units.h"
 
 #include "conf-int.h"
@@ -105,11 +107,39 @@ static const char *blk_names[] = {
 struct blk;
 typedef void (*key_fn)(struct blk *, struct stmt *);
 
+/* How a key reads its value: most keys are one value of a common kind
+ * stored in a field of the block's object (blk_obj(), at off); the rest
+ * have a function of their own. */
+enum key_type {
+	KT_FN = 0,	/* fn does it all */
+	KT_BOOL,	/* yes or no: int */
+	KT_STRING,	/* one non-empty value (what): char * */
+	KT_TEXT,	/* one value, even empty (what): char * */
+	KT_URL,		/* an http:// or https:// URL: char * */
+	KT_DURATION,	/* a duration, 0 allowed: int64_t ms */
+	KT_POS_DURATION, /* a duration above zero: int64_t ms */
+	KT_MAX_BODY,	/* a size above zero, at most 1GiB: int64_t */
+	KT_SECRET,	/* a value, $ENV or @file: struct sw_secret */
+	KT_ARGV,	/* a command: struct sw_strlist */
+	KT_LABEL,	/* label NAME VALUE: struct sw_kv * */
+};
+
 struct keydef {
 	const char	*name;
 	int		 repeat;	/* may appear more than once */
-	key_fn		 fn;
+	enum key_type	 type;
+	key_fn		 fn;		/* KT_FN */
+	size_t		 off;		/* of the field in blk_obj() */
+	const char	*what;		/* KT_STRING, KT_TEXT: expected value */
 };
+
+#define K_FN(n, r, f)		{ .name = (n), .repeat = (r), .fn = (f) }
+#define K_SET(n, t, o)		{ .name = (n), .type = (t), .off = (o) }
+#define K_SETW(n, t, o, w)	{ .name = (n), .type = (t), .off = (o), \
+				  .what = (w) }
+#define K_LABEL(o)		{ .name = "label", .repeat = 1, \
+				  .type = KT_LABEL, .off = (o) }
+#define T_OFF(f)		offsetof(struct sw_conf_target, f)
 
 /* The block being read. */
 struct blk {
@@ -228,63 +258,9 @@ sw_conf_diag_stderr(const struct sw_loc *loc, const char *msg, void *arg)
 /* ------------------------------------------------------------------ */
 /* "did you mean" */
 
-static size_t
-edit_distance(const char *a, const char *b)
-{
-	size_t	la = strlen(a), lb = strlen(b), i, j, prev, cur, sub;
-	size_t	row[65];
-
-	if (la > 64 || lb > 64)
-		return (size_t)-1;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			cur = row[j];
-			sub = prev + (tolower((unsigned char)a[i - 1]) !=
-			    tolower((unsigned char)b[j - 1]));
-			row[j] = sub;
-			if (row[j - 1] + 1 < row[j])
-				row[j] = row[j - 1] + 1;
-			if (cur + 1 < row[j])
-				row[j] = cur + 1;
-			prev = cur;
-		}
-	}
-	return row[lb];
-}
-
-/* Tracks the closest candidate; see suggestion(). */
-struct suggest {
-	const char	*word;
-	const char	*best;
-	size_t		 dist;
-};
-
-static void
-suggest_init(struct suggest *sg, const char *word)
-{
-	sg->word = word;
-	sg->best = NULL;
-	sg->dist = (size_t)-1;
-}
-
-static void
-suggest_try(struct suggest *sg, const char *cand)
-{
-	size_t	d = edit_distance(sg->word, cand);
-
-	if (d < sg->dist) {
-		sg->dist = d;
-		sg->best = cand;
-	}
-}
-
 /* " (did you mean \"x\"?)" when a candidate is close enough, else "". */
 static const char *
-suggestion(const struct suggest *sg, char *buf, size_t sz)
+suggestion(const struct sw_text_suggest *sg, char *buf, size_t sz)
 {
 	size_t	len = strlen(sg->word);
 
@@ -967,17 +943,6 @@ list_singles(struct blk *b, struct stmt *st, const int *items,
 /* ------------------------------------------------------------------ */
 /* keys shared by targets */
 
-static void
-key_every(struct blk *b, struct stmt *st)
-{
-	struct conf_tok	*t;
-	int64_t		 ms = 0;
-
-	if ((t = want_value(b, st, EXP_DURATION)) == NULL ||
-	    val_duration(b, t, 1, &ms) == -1 || want_end(b, st, 1) == -1)
-		return;
-	b->o.t->every_ms = ms;
-}
 
 /* label KEY VALUE into *head */
 static void
@@ -1010,20 +975,17 @@ label_into(struct blk *b, struct stmt *st, struct sw_kv **head)
 		oom(b->ps, &k->loc);
 }
 
-static void
-key_target_label(struct blk *b, struct stmt *st)
-{
-	label_into(b, st, &b->o.t->labels);
-}
 
+/* A duration in ms; positive: must be more than 0. */
 static void
-key_timeout_t(struct blk *b, struct stmt *st, int64_t *dst)
+key_duration_into(struct blk *b, struct stmt *st, int positive, int64_t *dst)
 {
 	struct conf_tok	*t;
 	int64_t		 ms = 0;
 
 	if ((t = want_value(b, st, EXP_DURATION)) == NULL ||
-	    val_duration(b, t, 1, &ms) == -1 || want_end(b, st, 1) == -1)
+	    val_duration(b, t, positive, &ms) == -1 ||
+	    want_end(b, st, 1) == -1)
 		return;
 	*dst = ms;
 }
@@ -1051,20 +1013,29 @@ key_url_into(struct blk *b, struct stmt *st, char **dst)
 	set_str(b, t, dst);
 }
 
+/* One value; nonempty: not empty and without NUL bytes (file names, user
+ * names), else anything (a body, a summary). */
 static void
-key_string_into(struct blk *b, struct stmt *st, const char *expected,
-    char **dst)
+key_value_into(struct blk *b, struct stmt *st, const char *expected,
+    int nonempty, char **dst)
 {
 	struct conf_tok	*t;
 
 	if ((t = want_value(b, st, expected)) == NULL ||
 	    want_end(b, st, 1) == -1)
 		return;
-	if (t->len == 0 || strlen(t->text) != t->len) {
+	if (nonempty && (t->len == 0 || strlen(t->text) != t->len)) {
 		bad_value(b, t, expected);
 		return;
 	}
 	set_str(b, t, dst);
+}
+
+static void
+key_string_into(struct blk *b, struct stmt *st, const char *expected,
+    char **dst)
+{
+	key_value_into(b, st, expected, 1, dst);
 }
 
 static void
@@ -1085,12 +1056,8 @@ key_max_body(struct blk *b, struct stmt *st, int64_t *dst)
 /* endpoint */
 
 #define EP(b)	(&(b)->o.t->u.endpoint)
+#define EP_OFF(f)	offsetof(struct sw_conf_target, u.endpoint.f)
 
-static void
-ep_url(struct blk *b, struct stmt *st)
-{
-	key_url_into(b, st, &EP(b)->url);
-}
 
 static void
 ep_method(struct blk *b, struct stmt *st)
@@ -1139,16 +1106,6 @@ ep_header(struct blk *b, struct stmt *st)
 		oom(b->ps, &t->loc);
 }
 
-static void
-ep_body(struct blk *b, struct stmt *st)
-{
-	struct conf_tok	*t;
-
-	if ((t = want_value(b, st, "a request body")) == NULL ||
-	    want_end(b, st, 1) == -1)
-		return;
-	set_str(b, t, &EP(b)->body);
-}
 
 /* "200" or "200-399" */
 static int
@@ -1194,17 +1151,7 @@ ep_expect(struct blk *b, struct stmt *st)
 	EP(b)->nexpect = n;
 }
 
-static void
-ep_timeout(struct blk *b, struct stmt *st)
-{
-	key_timeout_t(b, st, &EP(b)->timeout_ms);
-}
 
-static void
-ep_max_body(struct blk *b, struct stmt *st)
-{
-	key_max_body(b, st, &EP(b)->max_body);
-}
 
 static void
 ep_max_redirects(struct blk *b, struct stmt *st)
@@ -1218,59 +1165,35 @@ ep_max_redirects(struct blk *b, struct stmt *st)
 	EP(b)->max_redirects = (int)v;
 }
 
-static void
-ep_insecure(struct blk *b, struct stmt *st)
-{
-	key_bool_into(b, st, &EP(b)->insecure);
-}
 
-static void
-ep_reuse(struct blk *b, struct stmt *st)
-{
-	key_bool_into(b, st, &EP(b)->reuse);
-}
 
-static void
-ep_cacert(struct blk *b, struct stmt *st)
-{
-	key_string_into(b, st, "a file name", &EP(b)->cacert);
-}
 
-static void
-ep_cert(struct blk *b, struct stmt *st)
-{
-	key_string_into(b, st, "a file name", &EP(b)->cert);
-}
 
-static void
-ep_key(struct blk *b, struct stmt *st)
-{
-	key_string_into(b, st, "a file name", &EP(b)->key);
-}
 
 static const struct keydef endpoint_keys[] = {
-	{ "url",		0, ep_url },
-	{ "method",		0, ep_method },
-	{ "header",		1, ep_header },
-	{ "body",		0, ep_body },
-	{ "expect",		0, ep_expect },
-	{ "every",		0, key_every },
-	{ "timeout",		0, ep_timeout },
-	{ "max-body",		0, ep_max_body },
-	{ "max-redirects",	0, ep_max_redirects },
-	{ "insecure",		0, ep_insecure },
-	{ "reuse",		0, ep_reuse },
-	{ "cacert",		0, ep_cacert },
-	{ "cert",		0, ep_cert },
-	{ "key",		0, ep_key },
-	{ "label",		1, key_target_label },
-	{ NULL, 0, NULL },
+	K_SET("url",		KT_URL,		EP_OFF(url)),
+	K_FN("method",		0,		ep_method),
+	K_FN("header",		1,		ep_header),
+	K_SETW("body",		KT_TEXT,	EP_OFF(body), "a request body"),
+	K_FN("expect",		0,		ep_expect),
+	K_SET("every",		KT_POS_DURATION, T_OFF(every_ms)),
+	K_SET("timeout",	KT_POS_DURATION, EP_OFF(timeout_ms)),
+	K_SET("max-body",	KT_MAX_BODY,	EP_OFF(max_body)),
+	K_FN("max-redirects",	0,		ep_max_redirects),
+	K_SET("insecure",	KT_BOOL,	EP_OFF(insecure)),
+	K_SET("reuse",		KT_BOOL,	EP_OFF(reuse)),
+	K_SETW("cacert",	KT_STRING,	EP_OFF(cacert), "a file name"),
+	K_SETW("cert",		KT_STRING,	EP_OFF(cert), "a file name"),
+	K_SETW("key",		KT_STRING,	EP_OFF(key), "a file name"),
+	K_LABEL(T_OFF(labels)),
+	{ .name = NULL },
 };
 
 /* ------------------------------------------------------------------ */
 /* process */
 
 #define PR(b)	(&(b)->o.t->u.process)
+#define PR_OFF(f)	offsetof(struct sw_conf_target, u.process.f)
 
 /* Only one of pidfile, match, unit, cgroup, pid. */
 static int
@@ -1366,23 +1289,7 @@ pr_pid(struct blk *b, struct stmt *st)
 	pr_selected(b, st, "pid");
 }
 
-static void
-pr_children(struct blk *b, struct stmt *st)
-{
-	key_bool_into(b, st, &PR(b)->children);
-}
 
-static void
-pr_warmup(struct blk *b, struct stmt *st)
-{
-	struct conf_tok	*t;
-	int64_t		 ms = 0;
-
-	if ((t = want_value(b, st, EXP_DURATION)) == NULL ||
-	    val_duration(b, t, 0, &ms) == -1 || want_end(b, st, 1) == -1)
-		return;
-	PR(b)->warmup_ms = ms;
-}
 
 /* limit SIZE, or a percentage of the machine's memory */
 static void
@@ -1425,47 +1332,28 @@ pr_limit(struct blk *b, struct stmt *st)
 }
 
 static const struct keydef process_keys[] = {
-	{ "pidfile",	0, pr_pidfile },
-	{ "match",	0, pr_match },
-	{ "unit",	0, pr_unit },
-	{ "cgroup",	0, pr_cgroup },
-	{ "pid",	0, pr_pid },
-	{ "every",	0, key_every },
-	{ "children",	0, pr_children },
-	{ "warmup",	0, pr_warmup },
-	{ "limit",	0, pr_limit },
-	{ "label",	1, key_target_label },
-	{ NULL, 0, NULL },
+	K_FN("pidfile",		0,		pr_pidfile),
+	K_FN("match",		0,		pr_match),
+	K_FN("unit",		0,		pr_unit),
+	K_FN("cgroup",		0,		pr_cgroup),
+	K_FN("pid",		0,		pr_pid),
+	K_SET("every",		KT_POS_DURATION, T_OFF(every_ms)),
+	K_SET("children",	KT_BOOL,	PR_OFF(children)),
+	K_SET("warmup",		KT_DURATION,	PR_OFF(warmup_ms)),
+	K_FN("limit",		0,		pr_limit),
+	K_LABEL(T_OFF(labels)),
+	{ .name = NULL },
 };
 
 /* ------------------------------------------------------------------ */
 /* scrape */
 
 #define SC(b)	(&(b)->o.t->u.scrape)
+#define SC_OFF(f)	offsetof(struct sw_conf_target, u.scrape.f)
 
-static void
-sc_url(struct blk *b, struct stmt *st)
-{
-	key_url_into(b, st, &SC(b)->url);
-}
 
-static void
-sc_timeout(struct blk *b, struct stmt *st)
-{
-	key_timeout_t(b, st, &SC(b)->timeout_ms);
-}
 
-static void
-sc_max_body(struct blk *b, struct stmt *st)
-{
-	key_max_body(b, st, &SC(b)->max_body);
-}
 
-static void
-sc_insecure(struct blk *b, struct stmt *st)
-{
-	key_bool_into(b, st, &SC(b)->insecure);
-}
 
 static void
 sc_keep(struct blk *b, struct stmt *st)
@@ -1507,20 +1395,21 @@ out:
 }
 
 static const struct keydef scrape_keys[] = {
-	{ "url",	0, sc_url },
-	{ "every",	0, key_every },
-	{ "timeout",	0, sc_timeout },
-	{ "max-body",	0, sc_max_body },
-	{ "keep",	1, sc_keep },
-	{ "insecure",	0, sc_insecure },
-	{ "label",	1, key_target_label },
-	{ NULL, 0, NULL },
+	K_SET("url",		KT_URL,		SC_OFF(url)),
+	K_SET("every",		KT_POS_DURATION, T_OFF(every_ms)),
+	K_SET("timeout",	KT_POS_DURATION, SC_OFF(timeout_ms)),
+	K_SET("max-body",	KT_MAX_BODY,	SC_OFF(max_body)),
+	K_FN("keep",		1,		sc_keep),
+	K_SET("insecure",	KT_BOOL,	SC_OFF(insecure)),
+	K_LABEL(T_OFF(labels)),
+	{ .name = NULL },
 };
 
 /* ------------------------------------------------------------------ */
 /* notify */
 
 #define NO(b)	((b)->o.n)
+#define NO_OFF(f)	offsetof(struct sw_conf_notify, f)
 
 static void
 no_url(struct blk *b, struct stmt *st)
@@ -1575,44 +1464,21 @@ no_secret_into(struct blk *b, struct stmt *st, struct sw_secret *dst)
 	val_secret(b, t, dst);
 }
 
-static void
-no_routing_key(struct blk *b, struct stmt *st)
-{
-	no_secret_into(b, st, &NO(b)->routing_key);
-}
 
-static void
-no_secret(struct blk *b, struct stmt *st)
-{
-	no_secret_into(b, st, &NO(b)->secret);
-}
 
-static void
-no_channel(struct blk *b, struct stmt *st)
-{
-	key_string_into(b, st, "a channel like #ops", &NO(b)->channel);
-}
 
-static void
-no_username(struct blk *b, struct stmt *st)
-{
-	key_string_into(b, st, "a user name", &NO(b)->username);
-}
 
-static void
-no_icon(struct blk *b, struct stmt *st)
-{
-	key_string_into(b, st, "an icon like :warning:", &NO(b)->icon);
-}
 
 static const struct keydef notify_keys[] = {
-	{ "url",		0, no_url },
-	{ "routing-key",	0, no_routing_key },
-	{ "secret",		0, no_secret },
-	{ "channel",		0, no_channel },
-	{ "username",		0, no_username },
-	{ "icon",		0, no_icon },
-	{ NULL, 0, NULL },
+	K_FN("url",		0,		no_url),
+	K_SET("routing-key",	KT_SECRET,	NO_OFF(routing_key)),
+	K_SET("secret",		KT_SECRET,	NO_OFF(secret)),
+	K_SETW("channel",	KT_STRING,	NO_OFF(channel),
+	    "a channel like #ops"),
+	K_SETW("username",	KT_STRING,	NO_OFF(username), "a user name"),
+	K_SETW("icon",		KT_STRING,	NO_OFF(icon),
+	    "an icon like :warning:"),
+	{ .name = NULL },
 };
 
 static const char *notify_types[] = {
@@ -1623,6 +1489,7 @@ static const char *notify_types[] = {
 /* action */
 
 #define AC(b)	((b)->o.a)
+#define AC_OFF(f)	offsetof(struct sw_conf_action, f)
 
 /* run/before: argv from the statement's words; an absolute program. */
 static void
@@ -1660,52 +1527,21 @@ ac_argv(struct blk *b, struct stmt *st, struct sw_strlist *dst)
 	}
 	strlist_free(dst);
 	*dst = argv;
+	/* action area: remember where the program is, for the
+	 * executable check of sw_actions_check_conf (lib/action.c) */
+	if (dst == &AC(b)->run)
+		AC(b)->run_loc = st->args[0].loc;
+	else if (dst == &AC(b)->before)
+		AC(b)->before_loc = st->args[0].loc;
 	return;
 fail:
 	strlist_free(&argv);
 }
 
-static void
-ac_run(struct blk *b, struct stmt *st)
-{
-	ac_argv(b, st, &AC(b)->run);
-}
 
-static void
-ac_before(struct blk *b, struct stmt *st)
-{
-	ac_argv(b, st, &AC(b)->before);
-}
 
-static void
-ac_timeout(struct blk *b, struct stmt *st)
-{
-	key_timeout_t(b, st, &AC(b)->timeout_ms);
-}
 
-static void
-ac_cooldown(struct blk *b, struct stmt *st)
-{
-	struct conf_tok	*t;
-	int64_t		 ms = 0;
 
-	if ((t = want_value(b, st, EXP_DURATION)) == NULL ||
-	    val_duration(b, t, 0, &ms) == -1 || want_end(b, st, 1) == -1)
-		return;
-	AC(b)->cooldown_ms = ms;
-}
-
-static void
-ac_verify(struct blk *b, struct stmt *st)
-{
-	struct conf_tok	*t;
-	int64_t		 ms = 0;
-
-	if ((t = want_value(b, st, EXP_DURATION)) == NULL ||
-	    val_duration(b, t, 0, &ms) == -1 || want_end(b, st, 1) == -1)
-		return;
-	AC(b)->verify_ms = ms;
-}
 
 #define EXP_LIMIT "a restart budget like \"3 per 6h\" or 3/6h"
 
@@ -1787,11 +1623,6 @@ ac_env(struct blk *b, struct stmt *st)
 	free(k);
 }
 
-static void
-ac_user(struct blk *b, struct stmt *st)
-{
-	key_string_into(b, st, "a user name", &AC(b)->user);
-}
 
 static void
 ac_cwd(struct blk *b, struct stmt *st)
@@ -1810,22 +1641,23 @@ ac_cwd(struct blk *b, struct stmt *st)
 }
 
 static const struct keydef action_keys[] = {
-	{ "run",	0, ac_run },
-	{ "before",	0, ac_before },
-	{ "timeout",	0, ac_timeout },
-	{ "cooldown",	0, ac_cooldown },
-	{ "limit",	0, ac_limit },
-	{ "env",	1, ac_env },
-	{ "user",	0, ac_user },
-	{ "cwd",	0, ac_cwd },
-	{ "verify",	0, ac_verify },
-	{ NULL, 0, NULL },
+	K_SET("run",		KT_ARGV,	AC_OFF(run)),
+	K_SET("before",		KT_ARGV,	AC_OFF(before)),
+	K_SET("timeout",	KT_POS_DURATION, AC_OFF(timeout_ms)),
+	K_SET("cooldown",	KT_DURATION,	AC_OFF(cooldown_ms)),
+	K_FN("limit",		0,		ac_limit),
+	K_FN("env",		1,		ac_env),
+	K_SETW("user",		KT_STRING,	AC_OFF(user), "a user name"),
+	K_FN("cwd",		0,		ac_cwd),
+	K_SET("verify",		KT_DURATION,	AC_OFF(verify_ms)),
+	{ .name = NULL },
 };
 
 /* ------------------------------------------------------------------ */
 /* rule */
 
 #define RU(b)	((b)->o.r)
+#define RU_OFF(f)	offsetof(struct sw_conf_rule, f)
 
 static void
 ru_when(struct blk *b, struct stmt *st)
@@ -1850,35 +1682,9 @@ ru_when(struct blk *b, struct stmt *st)
 		RU(b)->when_loc = t->loc;
 }
 
-static void
-ru_dur(struct blk *b, struct stmt *st, int64_t *dst)
-{
-	struct conf_tok	*t;
-	int64_t		 ms = 0;
 
-	if ((t = want_value(b, st, EXP_DURATION)) == NULL ||
-	    val_duration(b, t, 0, &ms) == -1 || want_end(b, st, 1) == -1)
-		return;
-	*dst = ms;
-}
 
-static void
-ru_for(struct blk *b, struct stmt *st)
-{
-	ru_dur(b, st, &RU(b)->for_ms);
-}
 
-static void
-ru_keep(struct blk *b, struct stmt *st)
-{
-	ru_dur(b, st, &RU(b)->keep_ms);
-}
-
-static void
-ru_repeat(struct blk *b, struct stmt *st)
-{
-	ru_dur(b, st, &RU(b)->repeat_ms);
-}
 
 static void
 ru_severity(struct blk *b, struct stmt *st)
@@ -1903,22 +1709,7 @@ ru_severity(struct blk *b, struct stmt *st)
 	RU(b)->severity = sev;
 }
 
-static void
-ru_summary(struct blk *b, struct stmt *st)
-{
-	struct conf_tok	*t;
 
-	if ((t = want_value(b, st, "a text in quotes")) == NULL ||
-	    want_end(b, st, 1) == -1)
-		return;
-	set_str(b, t, &RU(b)->summary);
-}
-
-static void
-ru_label(struct blk *b, struct stmt *st)
-{
-	label_into(b, st, &RU(b)->labels);
-}
 
 static int
 add_ref(struct blk *b, int is_action, const struct conf_tok *t)
@@ -1993,30 +1784,83 @@ ru_action(struct blk *b, struct stmt *st)
 		add_ref(b, 1, t);
 }
 
-static void
-ru_across(struct blk *b, struct stmt *st)
-{
-	key_bool_into(b, st, &RU(b)->across_restarts);
-}
 
 static const struct keydef rule_keys[] = {
-	{ "when",		0, ru_when },
-	{ "for",		0, ru_for },
-	{ "keep",		0, ru_keep },
-	{ "repeat",		0, ru_repeat },
-	{ "severity",		0, ru_severity },
-	{ "summary",		0, ru_summary },
-	{ "label",		1, ru_label },
-	{ "notify",		1, ru_notify },
-	{ "action",		0, ru_action },
-	{ "across-restarts",	0, ru_across },
-	{ NULL, 0, NULL },
+	K_FN("when",		0,		ru_when),
+	K_SET("for",		KT_DURATION,	RU_OFF(for_ms)),
+	K_SET("keep",		KT_DURATION,	RU_OFF(keep_ms)),
+	K_SET("repeat",		KT_DURATION,	RU_OFF(repeat_ms)),
+	K_FN("severity",	0,		ru_severity),
+	K_SETW("summary",	KT_TEXT,	RU_OFF(summary), "a text in quotes"),
+	K_LABEL(RU_OFF(labels)),
+	K_FN("notify",		1,		ru_notify),
+	K_FN("action",		0,		ru_action),
+	K_SET("across-restarts", KT_BOOL,	RU_OFF(across_restarts)),
+	{ .name = NULL },
 };
 
 static const struct keydef *blk_keys[] = {
 	endpoint_keys, process_keys, scrape_keys, notify_keys, action_keys,
 	rule_keys,
 };
+
+/* The object whose fields a block's typed keys set (struct keydef.off). */
+static char *
+blk_obj(struct blk *b)
+{
+	switch (b->kind) {
+	case BLK_NOTIFY:
+		return (char *)b->o.n;
+	case BLK_ACTION:
+		return (char *)b->o.a;
+	case BLK_RULE:
+		return (char *)b->o.r;
+	case BLK_ENDPOINT:
+	case BLK_PROCESS:
+	case BLK_SCRAPE:
+	default:
+		return (char *)b->o.t;
+	}
+}
+
+/* Reads the statement of key k into its field (or calls its function). */
+static void
+key_run(struct blk *b, const struct keydef *k, struct stmt *st)
+{
+	void	*field = blk_obj(b) + k->off;
+
+	switch (k->type) {
+	case KT_FN:
+		k->fn(b, st);
+		break;
+	case KT_BOOL:
+		key_bool_into(b, st, field);
+		break;
+	case KT_STRING:
+	case KT_TEXT:
+		key_value_into(b, st, k->what, k->type == KT_STRING, field);
+		break;
+	case KT_URL:
+		key_url_into(b, st, field);
+		break;
+	case KT_DURATION:
+	case KT_POS_DURATION:
+		key_duration_into(b, st, k->type == KT_POS_DURATION, field);
+		break;
+	case KT_MAX_BODY:
+		key_max_body(b, st, field);
+		break;
+	case KT_SECRET:
+		no_secret_into(b, st, field);
+		break;
+	case KT_ARGV:
+		ac_argv(b, st, field);
+		break;
+	case KT_LABEL:
+		label_into(b, st, field);
+		break;
+	}
+}
 
 /* ------------------------------------------------------------------ */
 /* blocks */
@@ -2104,6 +1948,21 @@ blk_name_slot(struct blk *b)
 	}
 }
 
+/* Whether t names the block of kind what called name (at loc): reports the
+ * duplicate. */
+static int
+dup_name(struct conf_parse *ps, const struct conf_tok *t, const char *what,
+    const char *name, const struct sw_loc *loc)
+{
+	char	where[PATH_MAX + 32];
+
+	if (name == NULL || strcmp(name, t->text) != 0)
+		return 0;
+	conf_error(ps, &t->loc, "duplicate %s name \"%s\" (first defined at "
+	    "%s)", what, t->text, loc_ref(&t->loc, loc, where, sizeof(where)));
+	return 1;
+}
+
 /* Checks that the name of the new block b is free. */
 static void
 blk_check_name(struct conf_parse *ps, struct blk *b,
@@ -2136,34 +1995,18 @@ blk_check_name(struct conf_parse *ps, struct blk *b,
 		break;
 	case BLK_NOTIFY:
 		for (on = ps->conf->notifiers; on != b->o.n; on = on->next)
-			if (on->name != NULL && strcmp(on->name, t->text) == 0) {
-				conf_error(ps, &t->loc, "duplicate notify name "
-				    "\"%s\" (first defined at %s)", t->text,
-				    loc_ref(&t->loc, &on->loc, where,
-				    sizeof(where)));
+			if (dup_name(ps, t, "notify", on->name, &on->loc))
 				return;
-			}
 		break;
 	case BLK_ACTION:
 		for (oa = ps->conf->actions; oa != b->o.a; oa = oa->next)
-			if (oa->name != NULL && strcmp(oa->name, t->text) == 0) {
-				conf_error(ps, &t->loc, "duplicate action name "
-				    "\"%s\" (first defined at %s)", t->text,
-				    loc_ref(&t->loc, &oa->loc, where,
-				    sizeof(where)));
+			if (dup_name(ps, t, "action", oa->name, &oa->loc))
 				return;
-			}
 		break;
 	case BLK_RULE:
 		for (orl = ps->conf->rules; orl != b->o.r; orl = orl->next)
-			if (orl->name != NULL &&
-			    strcmp(orl->name, t->text) == 0) {
-				conf_error(ps, &t->loc, "duplicate rule name "
-				    "\"%s\" (first defined at %s)", t->text,
-				    loc_ref(&t->loc, &orl->loc, where,
-				    sizeof(where)));
+			if (dup_name(ps, t, "rule", orl->name, &orl->loc))
 				return;
-			}
 		break;
 	}
 }
@@ -2173,11 +2016,11 @@ blk_check_name(struct conf_parse *ps, struct blk *b,
 static void
 blk_header(struct conf_parse *ps, struct blk *b, struct stmt *st)
 {
-	struct conf_tok	*t;
-	char		 desc[128], sbuf[64];
-	struct suggest	 sg;
-	int		 want = b->kind == BLK_NOTIFY ? 2 : 1, i;
-	char		**slot = blk_name_slot(b);
+	struct conf_tok		*t;
+	char			 desc[128], sbuf[64];
+	struct sw_text_suggest	 sg;
+	int			 want = b->kind == BLK_NOTIFY ? 2 : 1, i;
+	char			**slot = blk_name_slot(b);
 
 	if (st->nargs == 0 || st->args[0].type == CT_COMMA) {
 		t = st->nargs ? &st->args[0] : &st->end;
@@ -2204,11 +2047,11 @@ blk_header(struct conf_parse *ps, struct blk *b, struct stmt *st)
 			return;
 		}
 		t = &st->args[1];
-		suggest_init(&sg, t->text);
+		sw_text_suggest_init(&sg, t->text, SW_TEXT_FOLD);
 		for (i = 0; notify_types[i] != NULL; i++) {
 			if (strcmp(t->text, notify_types[i]) == 0)
 				break;
-			suggest_try(&sg, notify_types[i]);
+			sw_text_suggest_try(&sg, notify_types[i]);
 		}
 		if (notify_types[i] == NULL) {
 			conf_error(ps, &t->loc, "unknown notifier type %s%s; "
@@ -2317,7 +2160,7 @@ blk_body(struct conf_parse *ps, struct conf_lex *lx, struct blk *b,
 {
 	struct stmt		 st;
 	const struct keydef	*k;
-	struct suggest		 sg;
+	struct sw_text_suggest	 sg;
 	char			 sbuf[64], where[PATH_MAX + 32];
 	int			 i;
 
@@ -2340,11 +2183,11 @@ blk_body(struct conf_parse *ps, struct conf_lex *lx, struct blk *b,
 			blk_finish(ps, b);
 			return 1;
 		}
-		suggest_init(&sg, st.key.text);
+		sw_text_suggest_init(&sg, st.key.text, SW_TEXT_FOLD);
 		for (i = 0, k = b->keys; k->name != NULL; k++, i++) {
 			if (strcmp(k->name, st.key.text) == 0)
 				break;
-			suggest_try(&sg, k->name);
+			sw_text_suggest_try(&sg, k->name);
 		}
 		if (st.end.type == CT_LBRACE) {
 			conf_error(ps, &st.end.loc, "unexpected \"{\" (blocks do "
@@ -2364,7 +2207,7 @@ blk_body(struct conf_parse *ps, struct conf_lex *lx, struct blk *b,
 			    sizeof(where)));
 		} else {
 			b->seen[i] = st.key.loc;
-			k->fn(b, &st);
+			key_run(b, k, &st);
 		}
 		stmt_free(&st);
 	}
@@ -2523,7 +2366,7 @@ parse_text(struct conf_parse *ps, struct conf_file *cf, const char *text,
 	struct blk		 b;
 	const struct conf_tok	*pk;
 	struct conf_tok		 tok, brace;
-	struct suggest		 sg;
+	struct sw_text_suggest	 sg;
 	char			 sbuf[64], desc[128], where[PATH_MAX + 32];
 	struct stmt		 pending;
 	int			 kind, top, have_pending = 0;
@@ -2546,12 +2389,12 @@ parse_text(struct conf_parse *ps, struct conf_file *cf, const char *text,
 		b.ps = ps;
 		b.cf = cf;
 		b.loc = st.key.loc;
-		suggest_init(&sg, st.key.text);
+		sw_text_suggest_init(&sg, st.key.text, SW_TEXT_FOLD);
 		for (top = 0; top_keys[top] != NULL; top++) {
 			if (st.key.type == CT_WORD &&
 			    strcmp(top_keys[top], st.key.text) == 0)
 				break;
-			suggest_try(&sg, top_keys[top]);
+			sw_text_suggest_try(&sg, top_keys[top]);
 		}
 		kind = top >= 4 && top_keys[top] != NULL ? top - 4 : -1;
 		if (top_keys[top] == NULL) {
@@ -2802,26 +2645,26 @@ parse_check_refs(struct conf_parse *ps)
 	const struct conf_ref		*ref;
 	const struct sw_conf_notify	*n;
 	const struct sw_conf_action	*a;
-	struct suggest			 sg;
+	struct sw_text_suggest		 sg;
 	char				 sbuf[64];
 	int				 found;
 
 	for (ref = ps->refs; ref != NULL; ref = ref->next) {
-		suggest_init(&sg, ref->name);
+		sw_text_suggest_init(&sg, ref->name, SW_TEXT_FOLD);
 		found = 0;
 		if (ref->is_action) {
 			for (a = ps->conf->actions; a != NULL && !found;
 			    a = a->next)
 				if (a->name != NULL) {
 					found = strcmp(a->name, ref->name) == 0;
-					suggest_try(&sg, a->name);
+					sw_text_suggest_try(&sg, a->name);
 				}
 		} else {
 			for (n = ps->conf->notifiers; n != NULL && !found;
 			    n = n->next)
 				if (n->name != NULL) {
 					found = strcmp(n->name, ref->name) == 0;
-					suggest_try(&sg, n->name);
+					sw_text_suggest_try(&sg, n->name);
 				}
 		}
 		if (!found)

@@ -33,6 +33,7 @@
 #include "slopewatch/err.h"
 #include "slopewatch/expr.h"
 #include "slopewatch/store.h"
+#include "slopewatch/text.h"
 #include "slopewatch/units.h"
 
 #define EXPR_FMT_MAX	(64 * 1024)	/* bytes of formatted text */
@@ -143,21 +144,7 @@ expr_error(struct parse *ps, size_t off, const char *fmt, ...)
 const char *
 sw_expr_unit_desc(enum sw_unit unit)
 {
-	switch (unit) {
-	case SW_UNIT_SECONDS:
-		return "seconds";
-	case SW_UNIT_BYTES:
-		return "bytes";
-	case SW_UNIT_RATIO:
-		return "ratio";
-	case SW_UNIT_BYTES_PER_S:
-		return "bytes per second";
-	case SW_UNIT_PER_S:
-		return "per second";
-	case SW_UNIT_NONE:
-	default:
-		return "plain number";
-	}
+	return sw_unit_desc(unit);
 }
 
 /* A literal of unit, for examples in messages. */
@@ -192,67 +179,20 @@ node_unit_desc(const struct sw_expr *e)
 	return sw_expr_unit_desc(e->unit);
 }
 
-/* Levenshtein distance, for "did you mean"; large for long words. */
-static int
-edit_distance(const char *a, const char *b)
-{
-	int	row[65], prev, cur, i, j, la, lb, ins, del, sub;
-
-	la = (int)strlen(a);
-	lb = (int)strlen(b);
-	if (la > 64 || lb > 64)
-		return 1000;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			cur = row[j];
-			del = row[j] + 1;
-			ins = row[j - 1] + 1;
-			sub = prev + (a[i - 1] != b[j - 1]);
-			row[j] = del < ins ? del : ins;
-			if (sub < row[j])
-				row[j] = sub;
-			prev = cur;
-		}
-	}
-	return row[lb];
-}
-
-struct suggest {
-	const char	*word;
-	const char	*best;
-	int		 bestd;
-};
-
+/* Did-you-mean: the closest candidate other than the word itself (case
+ * counts; see text.h). */
 static void
-suggest_init(struct suggest *s, const char *word)
+suggest_init(struct sw_text_suggest *s, const char *word)
 {
-	s->word = word;
-	s->best = NULL;
-	s->bestd = strlen(word) <= 3 ? 2 : 3;	/* must be below this */
+	sw_text_suggest_init(s, word, SW_TEXT_SKIP_SAME);
 }
 
-static void
-suggest_try(struct suggest *s, const char *cand)
-{
-	int	d;
-
-	if (cand == NULL || strcmp(cand, s->word) == 0)
-		return;
-	if ((d = edit_distance(s->word, cand)) < s->bestd) {
-		s->bestd = d;
-		s->best = cand;
-	}
-}
-
-/* " (did you mean X?)" or "" into dst. */
+/* " (did you mean X?)" into dst when the closest candidate is at most 1
+ * edit away from a word of up to 3 bytes (else at most 2), or "". */
 static const char *
-suggest_text(char *dst, size_t dstsz, const struct suggest *s)
+suggest_text(char *dst, size_t dstsz, const struct sw_text_suggest *s)
 {
-	if (s->best == NULL)
+	if (s->best == NULL || s->dist >= (strlen(s->word) <= 3 ? 2u : 3u))
 		snprintf(dst, dstsz, "%s", "");
 	else
 		snprintf(dst, dstsz, " (did you mean %s?)", s->best);
@@ -984,15 +924,16 @@ target_kind(const struct sw_conf *conf, const char *name,
 
 /* Did-you-mean over the targets (of one kind, or any when kind < 0). */
 static void
-suggest_target(struct suggest *s, const struct sw_conf *conf, int kind)
+suggest_target(struct sw_text_suggest *s, const struct sw_conf *conf,
+    int kind)
 {
 	const struct sw_conf_target	*t;
 
 	for (t = conf->targets; t != NULL; t = t->next)
 		if (kind < 0 || (int)t->kind == kind)
-			suggest_try(s, t->name);
+			sw_text_suggest_try(s, t->name);
 	if (kind < 0 || kind == SW_TARGET_SELF)
-		suggest_try(s, SELF_TARGET);
+		sw_text_suggest_try(s, SELF_TARGET);
 }
 
 static const struct metric *
@@ -1021,17 +962,11 @@ kind_article(enum sw_target_kind kind)
 static const char *
 kind_name(enum sw_target_kind kind)
 {
-	switch (kind) {
-	case SW_TARGET_ENDPOINT:
-		return "endpoint";
-	case SW_TARGET_PROCESS:
-		return "process";
-	case SW_TARGET_SCRAPE:
-		return "scrape";
-	case SW_TARGET_SELF:
-	default:
+	/* the agent's own target is "built-in" in messages */
+	if (kind != SW_TARGET_ENDPOINT && kind != SW_TARGET_PROCESS &&
+	    kind != SW_TARGET_SCRAPE)
 		return "built-in";
-	}
+	return sw_target_kind_name(kind);
 }
 
 /* A metric a series of this kind of target has, for examples. */
@@ -1056,7 +991,7 @@ series_check(struct parse *ps, struct sw_expr *n)
 {
 	const struct metric	*m, *ms;
 	enum sw_target_kind	 kind;
-	struct suggest		 s;
+	struct sw_text_suggest	 s;
 	struct sw_buf		 known;
 	char			 hint[128];
 
@@ -1086,7 +1021,7 @@ series_check(struct parse *ps, struct sw_expr *n)
 	suggest_init(&s, n->metric);
 	sw_buf_init(&known, 512);
 	for (m = ms; m->name != NULL; m++) {
-		suggest_try(&s, m->name);
+		sw_text_suggest_try(&s, m->name);
 		sw_buf_addf(&known, "%s%s", m == ms ? "" : " ", m->name);
 	}
 	expr_error(ps, n->off + strlen(n->target) + 1, "%s target %s has no "
@@ -1112,7 +1047,7 @@ bare_name_error(struct parse *ps, const struct sw_expr *e)
 {
 	enum sw_target_kind	 kind;
 	const struct fninfo	*fi;
-	struct suggest		 s;
+	struct sw_text_suggest	 s;
 	char			 hint[128];
 	double			 q;
 
@@ -1426,7 +1361,7 @@ endpoint_arg(struct parse *ps, const struct sw_expr *call,
 {
 	char			ex[EXPR_EXCERPT + 8], hint[128];
 	enum sw_target_kind	kind;
-	struct suggest		s;
+	struct sw_text_suggest	s;
 
 	if (a->kind == SW_EXPR_SERIES) {
 		expr_error(ps, a->off, "%s: argument 1 must be an endpoint "
@@ -1757,7 +1692,7 @@ parse_call(struct parse *ps, const struct tok *name)
 	struct sw_expr		*n, *a;
 	const struct tok	*pt;
 	struct tok		 t;
-	struct suggest		 s;
+	struct sw_text_suggest	 s;
 	char			 hint[128], desc[EXPR_NAME_SHOW + 32];
 	size_t			 i;
 	double			 q = 0;
@@ -1785,11 +1720,11 @@ parse_call(struct parse *ps, const struct tok *name)
 		if (hint[0] == '\0') {
 			suggest_init(&s, n->name);
 			for (i = 0; i < NFNS; i++)
-				suggest_try(&s, fns[i].name);
-			suggest_try(&s, "p50");
-			suggest_try(&s, "p90");
-			suggest_try(&s, "p95");
-			suggest_try(&s, "p99");
+				sw_text_suggest_try(&s, fns[i].name);
+			sw_text_suggest_try(&s, "p50");
+			sw_text_suggest_try(&s, "p90");
+			sw_text_suggest_try(&s, "p95");
+			sw_text_suggest_try(&s, "p99");
 			suggest_text(hint, sizeof(hint), &s);
 		}
 		expr_error(ps, name->off, "unknown function %s%s", n->name,
@@ -1925,8 +1860,15 @@ parse_primary(struct parse *ps)
 	}
 }
 
+/*
+ * A prefix operator (tok, building op) and its operand: operand() parses
+ * the level below, or when the operator is there, self() parses the
+ * operand (so the operator may repeat: "- -x", "not not a").
+ */
 static struct sw_expr *
-parse_unary(struct parse *ps)
+parse_prefix(struct parse *ps, enum tok_type tok, enum sw_expr_op op,
+    struct sw_expr *(*operand)(struct parse *),
+    struct sw_expr *(*self)(struct parse *))
 {
 	const struct tok	*pt;
 	struct sw_expr		*a, *n;
@@ -1934,12 +1876,12 @@ parse_unary(struct parse *ps)
 
 	if ((pt = peek(ps)) == NULL)
 		return NULL;
-	if (pt->type != T_MINUS)
-		return parse_primary(ps);
+	if (pt->type != tok)
+		return operand(ps);
 	next(ps, &t);
 	if (enter(ps, t.off) == -1)
 		return NULL;
-	a = parse_unary(ps);
+	a = self(ps);
 	ps->depth--;
 	if (a == NULL)
 		return NULL;
@@ -1948,7 +1890,7 @@ parse_unary(struct parse *ps)
 		sw_expr_free(a);
 		return NULL;
 	}
-	n->op = SW_OP_NEG;
+	n->op = op;
 	n->arg[0] = a;
 	n->nargs = 1;
 	if (set_height(ps, n) == -1) {
@@ -1957,6 +1899,13 @@ parse_unary(struct parse *ps)
 	}
 	check_unary(ps, n);
 	return n;
+}
+
+static struct sw_expr *
+parse_unary(struct parse *ps)
+{
+	return parse_prefix(ps, T_MINUS, SW_OP_NEG, parse_primary,
+	    parse_unary);
 }
 
 /* l op r, checked; frees both on failure. */
@@ -2104,35 +2053,7 @@ parse_cmp(struct parse *ps)
 static struct sw_expr *
 parse_not(struct parse *ps)
 {
-	const struct tok	*pt;
-	struct sw_expr		*a, *n;
-	struct tok		 t;
-
-	if ((pt = peek(ps)) == NULL)
-		return NULL;
-	if (pt->type != T_NOT)
-		return parse_cmp(ps);
-	next(ps, &t);
-	if (enter(ps, t.off) == -1)
-		return NULL;
-	a = parse_not(ps);
-	ps->depth--;
-	if (a == NULL)
-		return NULL;
-	if ((n = node_new(ps, SW_EXPR_UNARY, t.off, a->off + a->len -
-	    t.off)) == NULL) {
-		sw_expr_free(a);
-		return NULL;
-	}
-	n->op = SW_OP_NOT;
-	n->arg[0] = a;
-	n->nargs = 1;
-	if (set_height(ps, n) == -1) {
-		sw_expr_free(n);
-		return NULL;
-	}
-	check_unary(ps, n);
-	return n;
+	return parse_prefix(ps, T_NOT, SW_OP_NOT, parse_cmp, parse_not);
 }
 
 static struct sw_expr *

@@ -487,6 +487,28 @@ http_check_done(struct sw_http *http)
 
 /* --- public -------------------------------------------------------------- */
 
+/*
+ * With NOSIGNAL set, a libcurl built without an asynchronous resolver
+ * (threaded or c-ares) resolves names inside curl_multi_socket_action, with
+ * no timeout: a slow DNS server would stall the whole loop. Say so once.
+ */
+static void
+http_check_resolver(void)
+{
+	static int			 warned;
+	const curl_version_info_data	*vi;
+
+	if (warned)
+		return;
+	vi = curl_version_info(CURLVERSION_NOW);
+	if (vi != NULL && (vi->features & CURL_VERSION_ASYNCHDNS))
+		return;
+	warned = 1;
+	sw_log_warn("http: libcurl %s resolves names synchronously; a slow "
+	    "DNS server will stall the agent (use a libcurl built with the "
+	    "threaded resolver or c-ares)", vi != NULL ? vi->version : "?");
+}
+
 struct sw_http *
 sw_http_new(struct sw_loop *loop, struct sw_err *err)
 {
@@ -498,6 +520,7 @@ sw_http_new(struct sw_loop *loop, struct sw_err *err)
 		return NULL;
 	}
 	http_global_users++;
+	http_check_resolver();
 	if ((http = calloc(1, sizeof(*http))) == NULL) {
 		sw_err_set(err, "out of memory");
 		goto fail;
@@ -554,8 +577,7 @@ http_setup(struct sw_http_xfer *x, const struct sw_http_req *req,
 
 #define SET(opt, val) do {						\
 	if (curl_easy_setopt(e, opt, val) != CURLE_OK)			\
-		return sw_err_set(err, "%s: cannot set " #opt,		\
-		    req->url);						\
+		return sw_err_set(err, "http: cannot set " #opt);	\
 } while (0)
 
 	SET(CURLOPT_PRIVATE, x);
@@ -653,7 +675,8 @@ sw_http_start(struct sw_http *http, const struct sw_http_req *req,
 	if (http_setup(x, req, err) == -1)
 		goto fail;
 	if ((mc = curl_multi_add_handle(http->multi, x->easy)) != CURLM_OK) {
-		sw_err_set(err, "%s: %s", req->url, curl_multi_strerror(mc));
+		/* no URL in messages: a webhook URL is a secret */
+		sw_err_set(err, "http: %s", curl_multi_strerror(mc));
 		goto fail;
 	}
 	x->next = http->xfers;

@@ -124,7 +124,9 @@ sw_procfs_open(struct sw_procfs *fs, const char *root, struct sw_err *err)
 		errno = e;
 		return -1;
 	}
-	if (parse_btime(sw_buf_str(&fs->scratch), &btime) != 0 || btime < 0) {
+	/* in range, so that btime_ms and sw_procfs_start_ms cannot overflow */
+	if (parse_btime(sw_buf_str(&fs->scratch), &btime) != 0 || btime < 0 ||
+	    btime > INT64_MAX / 1000) {
 		sw_err_set(err, "%s/stat: no btime line", root);
 		sw_procfs_close(fs);
 		errno = EINVAL;
@@ -148,10 +150,16 @@ sw_procfs_close(struct sw_procfs *fs)
 int64_t
 sw_procfs_start_ms(const struct sw_procfs *fs, uint64_t starttime)
 {
-	long	tck = fs->clk_tck > 0 ? fs->clk_tck : 100;
+	uint64_t	tck = fs->clk_tck > 0 ? (uint64_t)fs->clk_tck : 100;
+	uint64_t	secs = starttime / tck, ms;
 
-	return fs->btime_ms + (int64_t)(starttime / (uint64_t)tck) * 1000 +
-	    (int64_t)(starttime % (uint64_t)tck) * 1000 / tck;
+	/* starttime comes from /proc: saturate rather than overflow */
+	if (secs > (uint64_t)INT64_MAX / 1000)
+		return INT64_MAX;
+	ms = secs * 1000 + starttime % tck * 1000 / tck;
+	if (fs->btime_ms < 0 || ms > (uint64_t)(INT64_MAX - fs->btime_ms))
+		return INT64_MAX;
+	return fs->btime_ms + (int64_t)ms;
 }
 
 int
@@ -435,59 +443,70 @@ sw_procfs_parse_rollup(const char *text, size_t len, struct sw_proc_rollup *r,
 	return 0;
 }
 
-/* Prefixes a parse error with the file's path. */
+/* The files of ROOT/PID that are read whole and parsed. */
+enum proc_file {
+	PROC_STAT,
+	PROC_STATUS,
+	PROC_ROLLUP,
+};
+
+/* Reads ROOT/PID/name and parses it into out (the struct of the file's
+ * parser); a parse error is prefixed with the file's path. */
 static int
-parse_fail(struct sw_proc *p, const char *name, struct sw_err *perr,
+read_parsed(struct sw_proc *p, enum proc_file f, void *out,
     struct sw_err *err)
 {
-	sw_err_set(err, "%s/%ld/%s: %s", p->fs->root, p->pid, name, perr->msg);
-	errno = EINVAL;
-	return -1;
+	static const char	*names[] = { "stat", "status", "smaps_rollup" };
+	struct sw_err		 e2;
+	const char		*text;
+	size_t			 len;
+	int			 rc;
+
+	if (read_at(p, names[f], err) != 0)
+		return -1;
+	text = sw_buf_str(&p->fs->scratch);
+	len = p->fs->scratch.len;
+	sw_err_clear(&e2);
+	switch (f) {
+	case PROC_STAT:
+		rc = sw_procfs_parse_stat(text, len, out, &e2);
+		break;
+	case PROC_STATUS:
+		rc = sw_procfs_parse_status(text, len, out, &e2);
+		break;
+	case PROC_ROLLUP:
+	default:
+		rc = sw_procfs_parse_rollup(text, len, out, &e2);
+		break;
+	}
+	if (rc != 0) {
+		sw_err_set(err, "%s/%ld/%s: %s", p->fs->root, p->pid, names[f],
+		    e2.msg);
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
 }
 
 int
 sw_proc_read_stat(struct sw_proc *p, struct sw_proc_stat *st,
     struct sw_err *err)
 {
-	struct sw_err	e2;
-
-	if (read_at(p, "stat", err) != 0)
-		return -1;
-	sw_err_clear(&e2);
-	if (sw_procfs_parse_stat(sw_buf_str(&p->fs->scratch),
-	    p->fs->scratch.len, st, &e2) != 0)
-		return parse_fail(p, "stat", &e2, err);
-	return 0;
+	return read_parsed(p, PROC_STAT, st, err);
 }
 
 int
 sw_proc_read_status(struct sw_proc *p, struct sw_proc_status *st,
     struct sw_err *err)
 {
-	struct sw_err	e2;
-
-	if (read_at(p, "status", err) != 0)
-		return -1;
-	sw_err_clear(&e2);
-	if (sw_procfs_parse_status(sw_buf_str(&p->fs->scratch),
-	    p->fs->scratch.len, st, &e2) != 0)
-		return parse_fail(p, "status", &e2, err);
-	return 0;
+	return read_parsed(p, PROC_STATUS, st, err);
 }
 
 int
 sw_proc_read_rollup(struct sw_proc *p, struct sw_proc_rollup *r,
     struct sw_err *err)
 {
-	struct sw_err	e2;
-
-	if (read_at(p, "smaps_rollup", err) != 0)
-		return -1;
-	sw_err_clear(&e2);
-	if (sw_procfs_parse_rollup(sw_buf_str(&p->fs->scratch),
-	    p->fs->scratch.len, r, &e2) != 0)
-		return parse_fail(p, "smaps_rollup", &e2, err);
-	return 0;
+	return read_parsed(p, PROC_ROLLUP, r, err);
 }
 
 int
@@ -695,23 +714,60 @@ sw_procfs_list_pids(struct sw_procfs *fs, long **pids, size_t *n,
 	return 0;
 }
 
-/* Reads a whole small file at path into b (reset first). */
+/*
+ * Reads a whole small regular file at path into b (appending). Opened
+ * non-blocking and refused (EINVAL) unless it is a regular file: a FIFO or
+ * a device where a pidfile should be would otherwise stall the agent's loop
+ * in open or read. Messages as sw_buf_read_file's.
+ */
 static int
 read_small(struct sw_buf *b, const char *path, struct sw_err *err)
 {
-	struct sw_err	e2;
-	int		e;
+	struct stat	sb;
+	char		chunk[4096];
+	ssize_t		n;
+	int		fd, e;
 
-	sw_err_clear(&e2);
-	if (sw_buf_read_file(b, path, &e2) != 0) {
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd == -1) {
 		e = errno;
-		if (e == 0)
-			e = EIO;
-		sw_err_set(err, "%s", e2.set ? e2.msg : strerror(e));
+		sw_err_sys(err, e, "%s", path);
 		errno = e;
 		return -1;
 	}
+	if (fstat(fd, &sb) == -1) {
+		e = errno;
+		sw_err_sys(err, e, "%s", path);
+		goto fail;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		e = EINVAL;
+		sw_err_set(err, "%s: not a regular file", path);
+		goto fail;
+	}
+	for (;;) {
+		n = read(fd, chunk, sizeof chunk);
+		if (n == 0)
+			break;
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			e = errno;
+			sw_err_sys(err, e, "%s: read", path);
+			goto fail;
+		}
+		if (sw_buf_add(b, chunk, (size_t)n) == -1) {
+			e = EMSGSIZE;
+			sw_err_set(err, "%s: larger than %zu bytes", path, b->max);
+			goto fail;
+		}
+	}
+	close(fd);
 	return 0;
+fail:
+	close(fd);
+	errno = e;
+	return -1;
 }
 
 /* Trims white space at both ends: sets *s, *n. */
@@ -740,6 +796,8 @@ sw_procfs_read_pidfile(const char *path, long *pid, struct sw_err *err)
 		e = errno;
 		if (e == EMSGSIZE)
 			sw_err_set(err, "pidfile %s: too big", path);
+		else if (e == EINVAL)
+			sw_err_set(err, "pidfile %s: not a regular file", path);
 		else
 			sw_err_sys(err, e, "pidfile %s", path);
 		goto out;

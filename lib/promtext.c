@@ -26,6 +26,7 @@
 #include "slopewatch/err.h"
 #include "slopewatch/log.h"
 #include "slopewatch/promtext.h"
+#include "slopewatch/units.h"
 
 const char *const sw_prom_default_keep[] = {
 	"process_resident_memory_bytes",
@@ -412,29 +413,9 @@ parse_value(const char *s, size_t n, double *out)
 static int
 parse_timestamp(const char *s, size_t n, int64_t *out)
 {
-	size_t	 i = 0;
-	int	 neg = 0;
-	uint64_t v = 0, lim;
-
-	if (n > 0 && s[0] == '-') {
-		neg = 1;
-		i = 1;
-	}
-	if (i == n)
+	if (n == 0 || s[0] == '+')
 		return -1;
-	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	for (; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		if (v > (lim - (uint64_t)(s[i] - '0')) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	if (neg)
-		*out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
-	else
-		*out = (int64_t)v;
-	return 0;
+	return sw_parse_int64(s, n, out);
 }
 
 /* --- families --- */

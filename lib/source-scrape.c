@@ -38,6 +38,11 @@
 #define SCRAPE_DEFAULT_MAX_BODY		(4 * 1024 * 1024)
 #define SCRAPE_MAX_REDIRECTS		5
 
+/* Sample timestamps outside [now - 1 h, now + 10 min] are replaced by the
+ * scrape time. */
+#define SCRAPE_TS_PAST_MS	(3600LL * 1000)
+#define SCRAPE_TS_FUTURE_MS	(600LL * 1000)
+
 /* Ask for the text format; OpenMetrics would have timestamps in seconds. */
 static char scrape_accept[] =
     "Accept: text/plain;version=0.0.4;q=1,*/*;q=0.1";
@@ -146,7 +151,10 @@ scrape_sample_cb(const struct sw_prom_sample *s, void *arg)
 	memcpy(e->metric + nlen + 1, s->labels, llen + 1);
 	e->labels = e->metric + nlen + 1;
 	e->unit = scrape_unit(s->name);
-	e->ts_ms = s->has_ts ? s->ts_ms : l->now_ms;
+	/* a peer's own timestamp is trusted only near our clock: a far
+	 * future or ancient stamp would poison windows and retention */
+	e->ts_ms = s->has_ts && s->ts_ms >= l->now_ms - SCRAPE_TS_PAST_MS &&
+	    s->ts_ms <= l->now_ms + SCRAPE_TS_FUTURE_MS ? s->ts_ms : l->now_ms;
 	e->v = s->value;
 	e->order = l->n;
 	l->n++;

@@ -517,22 +517,31 @@ sw_fmt_duration_ms(char *dst, size_t dstsz, int64_t ms)
 	return dst;
 }
 
+/* The names of each unit: for JSON and docs, and in words for messages. */
+static const struct {
+	const char	*name;
+	const char	*desc;
+} unit_names[] = {
+	[SW_UNIT_NONE] =	{ "",			"plain number" },
+	[SW_UNIT_SECONDS] =	{ "seconds",		"seconds" },
+	[SW_UNIT_BYTES] =	{ "bytes",		"bytes" },
+	[SW_UNIT_RATIO] =	{ "ratio",		"ratio" },
+	[SW_UNIT_BYTES_PER_S] =	{ "bytes_per_second",	"bytes per second" },
+	[SW_UNIT_PER_S] =	{ "per_second",		"per second" },
+};
+
 const char *
 sw_unit_name(enum sw_unit unit)
 {
-	switch (unit) {
-	case SW_UNIT_SECONDS:
-		return "seconds";
-	case SW_UNIT_BYTES:
-		return "bytes";
-	case SW_UNIT_RATIO:
-		return "ratio";
-	case SW_UNIT_BYTES_PER_S:
-		return "bytes_per_second";
-	case SW_UNIT_PER_S:
-		return "per_second";
-	case SW_UNIT_NONE:
-	default:
-		return "";
-	}
+	if ((size_t)unit >= sizeof(unit_names) / sizeof(unit_names[0]))
+		unit = SW_UNIT_NONE;
+	return unit_names[unit].name;
+}
+
+const char *
+sw_unit_desc(enum sw_unit unit)
+{
+	if ((size_t)unit >= sizeof(unit_names) / sizeof(unit_names[0]))
+		unit = SW_UNIT_NONE;
+	return unit_names[unit].desc;
 }

@@ -37,7 +37,9 @@ const char *sw_buf_str(const struct sw_buf *b);
  * resets b. NULL on allocation failure. */
 char	*sw_buf_detach(struct sw_buf *b);
 
-/* Reads a whole file into b (appending), failing if it passes b->max. */
+/* Reads a whole regular file into b (appending), failing if it passes
+ * b->max. Opened non-blocking; anything but a regular file (a FIFO, a device)
+ * fails with EINVAL so a user-named path can never stall the loop. */
 struct sw_err;
 int	sw_buf_read_file(struct sw_buf *b, const char *path, struct sw_err *err);
 /* Same for a file relative to a directory fd (see openat(2)). Returns -1 with

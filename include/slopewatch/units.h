@@ -45,7 +45,12 @@ int	sw_parse_quantity(const char *s, size_t n, struct sw_quantity *out);
 char	*sw_fmt_quantity(char *dst, size_t dstsz, double v, enum sw_unit unit);
 char	*sw_fmt_duration_ms(char *dst, size_t dstsz, int64_t ms);
 
-/* "seconds", "bytes", "ratio", ... (for JSON and docs). */
+/* "seconds", "bytes", "ratio", "bytes_per_second", ... and "" for a plain
+ * number (for JSON and docs). Static text; an unknown unit is a plain
+ * number. */
 const char *sw_unit_name(enum sw_unit unit);
+/* The same in words for messages: "seconds", "bytes per second", "plain
+ * number", ... */
+const char *sw_unit_desc(enum sw_unit unit);
 
 #endif

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -91,6 +92,29 @@ test_buf_read_file(void **state)
 	assert_int_equal(sw_buf_read_file(&b, path, &err), -1);
 	assert_int_equal(errno, ENOENT);
 	sw_buf_release(&b);
+}
+
+/* A FIFO named where a file is expected (a pidfile, a secret) fails at
+ * once instead of blocking the loop until a writer appears. */
+static void
+test_buf_read_fifo(void **state)
+{
+	struct sw_buf	b;
+	struct sw_err	err;
+	char		dir[] = "/tmp/sw-test-fifo.XXXXXX", path[64];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	sw_buf_init(&b, 100);
+	sw_err_clear(&err);
+	assert_int_equal(sw_buf_read_file(&b, path, &err), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(strstr(err.msg, "not a regular file"));
+	sw_buf_release(&b);
+	unlink(path);
+	rmdir(dir);
 }
 
 static void
@@ -262,6 +286,7 @@ main(void)
 		cmocka_unit_test(test_err_first_wins),
 		cmocka_unit_test(test_buf_cap),
 		cmocka_unit_test(test_buf_read_file),
+		cmocka_unit_test(test_buf_read_fifo),
 		cmocka_unit_test(test_buf_detach),
 		cmocka_unit_test(test_log_escape),
 		cmocka_unit_test(test_clock_fake),

@@ -210,7 +210,7 @@ static const char text[] =
     "nodejs_heap_space_size_used_bytes{space=\"old\"} 4120752\n"
     "nodejs_heap_space_size_used_bytes{space=\"new\"} 1000\n"
     "nodejs_heap_space_size_used_bytes{space=\"old\"} 99\n"	/* dup */
-    "process_resident_memory_bytes 5e7 1600000000000\n"
+    "process_resident_memory_bytes 5e7 1699999990000\n"
     "# TYPE http_request_duration_seconds histogram\n"
     "http_request_duration_seconds_bucket{le=\"0.1\",route=\"/a\\\"b\"} 3\n"
     "http_request_duration_seconds_bucket{le=\"+Inf\",route=\"/a\\\"b\"} 4\n"
@@ -237,9 +237,10 @@ test_default_keep(void **state)
 	assert_string_equal(sink_find(
 	    "app.nodejs_heap_space_size_used_bytes{space=\"old\"}"),
 	    "bytes 1700000000000 4120752");
-	/* a sample's own timestamp is kept */
+	/* a sample's own timestamp is kept when near our clock, and
+	 * replaced by the scrape time when it is far off (here 3 years) */
 	assert_string_equal(sink_find("app.process_resident_memory_bytes{}"),
-	    "bytes 1600000000000 50000000");
+	    "bytes 1699999990000 50000000");
 	assert_string_equal(sink_find("app.http_request_duration_seconds_bucket"
 	    "{le=\"0.1\",route=\"/a\\\"b\"}"), "- 1700000000000 3");
 	assert_string_equal(sink_find("app.http_request_duration_seconds_bucket"
@@ -385,11 +386,35 @@ test_init_rejects_bad_url(void **state)
 	assert_null(t.impl);
 }
 
+/* A peer's timestamp far from our clock (3 years back, a day ahead) is
+ * replaced by the scrape time; one within the window is kept. */
+static void
+test_far_timestamps(void **state)
+{
+	struct fix	f;
+
+	(void)state;
+	fix_init(&f, NULL, 0);
+	scrape(&f, SW_HTTP_OK, 200,
+	    "process_resident_memory_bytes 1 1600000000000\n"
+	    "nodejs_heap_size_used_bytes 2 1700086400000\n"
+	    "nodejs_heap_size_total_bytes 3 1699999000000\n");
+	assert_int_equal(done.ok, 1);
+	assert_string_equal(sink_find("app.process_resident_memory_bytes{}"),
+	    "bytes 1700000000000 1");
+	assert_string_equal(sink_find("app.nodejs_heap_size_used_bytes{}"),
+	    "bytes 1700000000000 2");
+	assert_string_equal(sink_find("app.nodejs_heap_size_total_bytes{}"),
+	    "bytes 1699999000000 3");
+	fix_release(&f);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_keep),
+		cmocka_unit_test(test_far_timestamps),
 		cmocka_unit_test(test_keep_globs),
 		cmocka_unit_test(test_malformed_stores_nothing),
 		cmocka_unit_test(test_http_failures),
