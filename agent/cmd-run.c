@@ -3,16 +3,21 @@
  * cmd-run.c: `slopewatch run`, the agent. One thread, one poll loop:
  *
  *   timers -> sources (lib/target.c) -> sink below -> store queue
+ *   sink -> rules engine (lib/rules.c: per-series summaries)
  *   flush timer (1 s) -> one SQLite transaction + target state
+ *   eval timer (SW_ENGINE_EVAL_MS) -> rules -> alert transitions, logged
+ *     (the built-in `log` notifier) and stored as "alert" events
  *   retention timer -> rollups and pruning
  *   SIGTERM/SIGINT -> final flush, exit 0;  SIGHUP -> reload config
  *
- * A reload parses the new file completely before touching anything; a bad
- * config keeps the old one running and says why. The store path cannot
+ * A reload parses the new file completely, and builds its rules engine
+ * (history loaded from the store, alert states read back), before touching
+ * anything; a bad config keeps the old one running and says why. The store path cannot
  * change on reload (that would split the history); a changed `data` is
  * reported and ignored until restart.
  */
 #include <getopt.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +30,7 @@
 #include "slopewatch/http.h"
 #include "slopewatch/log.h"
 #include "slopewatch/loop.h"
+#include "slopewatch/rules.h"
 #include "slopewatch/source.h"
 #include "slopewatch/store.h"
 #include "slopewatch/units.h"
@@ -39,6 +45,7 @@ struct agent {
 	struct sw_loop		*loop;
 	struct sw_http		*http;
 	struct sw_targets	 targets;
+	struct sw_engine	*engine;
 	int64_t			 stop_after_us;	/* --for, 0 = run forever */
 	int			 exit_status;
 	uint64_t		 samples;
@@ -59,9 +66,26 @@ agent_sample(void *arg, const char *target, const char *metric,
 	if (id <= 0 || sw_store_add(a->store, id, ts_ms, v, &err) == -1) {
 		sw_complain(&a->series_complain, "store: %s.%s: %s", target,
 		    metric, err.msg);
-		return;
-	}
-	a->samples++;
+	} else
+		a->samples++;
+	if (a->engine != NULL)
+		sw_engine_sample(a->engine, target, metric, labels, ts_ms, v);
+}
+
+/* The process's own start time from a start/restart event's detail. */
+static int64_t
+detail_started_ms(const char *detail)
+{
+	json_t		*j, *v;
+	int64_t		 ms = 0;
+
+	if (detail == NULL || (j = json_loads(detail, 0, NULL)) == NULL)
+		return 0;
+	if ((v = json_object_get(j, "started_ms")) != NULL &&
+	    json_is_integer(v))
+		ms = (int64_t)json_integer_value(v);
+	json_decref(j);
+	return ms;
 }
 
 static void
@@ -76,6 +100,68 @@ agent_event(void *arg, const char *target, const char *kind, long pid,
 	if (sw_store_event(a->store, ts_ms, target, kind, pid, detail, &err) == -1)
 		sw_log_error("store: event %s of %s lost: %s", kind, target,
 		    err.msg);
+	if (a->engine != NULL && (strcmp(kind, "start") == 0 ||
+	    strcmp(kind, "restart") == 0))
+		sw_engine_instance_at(a->engine, target, ts_ms, pid,
+		    detail_started_ms(detail));
+}
+
+/* The built-in `log` notifier: one line per transition. */
+static void
+agent_alert(const struct sw_alert_event *ev, void *arg)
+{
+	char	line[512];
+
+	(void)arg;
+	sw_log_warn("rule %s %s: %s", ev->rule->name, ev->event,
+	    sw_value_describe(&ev->value, line, sizeof(line)));
+}
+
+static void
+agent_eval_timer(void *arg)
+{
+	struct agent	*a = arg;
+
+	if (a->engine != NULL)
+		sw_engine_eval(a->engine, sw_clock_wall_ms(), agent_alert, a);
+	sw_loop_timer_at(a->loop, sw_clock_mono_us() +
+	    SW_ENGINE_EVAL_MS * 1000LL, agent_eval_timer, a);
+}
+
+static void
+agent_engine_diag(const struct sw_loc *loc, const char *msg, void *arg)
+{
+	(void)arg;
+	if (loc != NULL && loc->file != NULL)
+		sw_log_error("%s:%d:%d: %s", loc->file, loc->line, loc->col,
+		    msg);
+	else
+		sw_log_error("rules: %s", msg);
+}
+
+/* A rules engine for conf with its history and alert states from the
+ * store (flushed first). NULL when a rule is bad (logged). */
+static struct sw_engine *
+agent_engine_build(struct agent *a, const struct sw_conf *conf)
+{
+	struct sw_engine	*e;
+	struct sw_err		 err;
+	int64_t			 t0 = sw_clock_mono_us();
+
+	if (sw_engine_new(conf, agent_engine_diag, NULL, &e) == -1)
+		return NULL;
+	sw_err_clear(&err);
+	if (sw_store_flush(a->store, &err) == -1 ||
+	    sw_engine_load(e, a->store, sw_clock_wall_ms(), &err) == -1)
+		sw_log_error("rules: history not loaded, trends start "
+		    "afresh: %s", err.msg);
+	sw_err_clear(&err);
+	if (sw_engine_attach_store(e, a->store, &err) == -1)
+		sw_log_error("rules: alert states not kept: %s", err.msg);
+	sw_log_info("rules: engine ready in %lld ms, %zu KiB of summaries",
+	    (long long)((sw_clock_mono_us() - t0) / 1000),
+	    sw_engine_memory(e) / 1024);
+	return e;
 }
 
 static void
@@ -172,8 +258,9 @@ static void
 agent_on_hup(int signo, void *arg)
 {
 	struct agent	*a = arg;
-	struct sw_conf	*conf = NULL;
-	int		 nerr = 0;
+	struct sw_conf		*conf = NULL;
+	struct sw_engine	*engine;
+	int			 nerr = 0;
 
 	(void)signo;
 	sw_log_info("SIGHUP: reloading %s", a->conf_path);
@@ -187,7 +274,15 @@ agent_on_hup(int signo, void *arg)
 		sw_log_warn("reload: data path changed to %s; keeping %s "
 		    "until restart", conf->data, a->conf->data);
 	agent_flush(a);
+	if ((engine = agent_engine_build(a, conf)) == NULL) {
+		sw_log_error("reload: bad rules; keeping the running "
+		    "configuration");
+		sw_conf_free(conf);
+		return;
+	}
 	sw_targets_release(&a->targets);
+	sw_engine_free(a->engine);
+	a->engine = engine;
 	sw_conf_free(a->conf);
 	a->conf = conf;
 	if (agent_start_targets(a) == -1)
@@ -299,11 +394,17 @@ sw_cmd_run(int argc, char **argv)
 		status = SW_EXIT_PROBLEM;
 		goto out;
 	}
+	if ((a.engine = agent_engine_build(&a, a.conf)) == NULL) {
+		status = SW_EXIT_USAGE;
+		goto out;
+	}
 	if (agent_start_targets(&a) == -1) {
 		status = SW_EXIT_PROBLEM;
 		goto out;
 	}
 	agent_retention(&a);
+	sw_loop_timer_at(a.loop, sw_clock_mono_us() +
+	    SW_ENGINE_EVAL_MS * 1000LL, agent_eval_timer, &a);
 	sw_loop_timer_at(a.loop, sw_clock_mono_us() + FLUSH_EVERY_US,
 	    agent_flush_timer, &a);
 	sw_loop_timer_at(a.loop, sw_clock_mono_us() + RETENTION_EVERY_US,
@@ -323,6 +424,7 @@ sw_cmd_run(int argc, char **argv)
 	sw_targets_release(&a.targets);
 	sw_log_info("stopped after %llu samples", (unsigned long long)a.samples);
 out:
+	sw_engine_free(a.engine);
 	sw_http_free(a.http);
 	sw_loop_free(a.loop);
 	sw_store_close(a.store);

@@ -10,9 +10,12 @@
  * reference, so memory is bounded by the rules, not by what is scraped.
  * It never reads the clock: every call takes the time, so backtests and
  * rule unit tests replay history exactly as the agent would have lived it.
- * It never writes SQLite itself: sw_engine_attach_store makes it queue
- * alert-state rows and alert events into the store's next flush, so an
- * alert transition and the sample that caused it land in one transaction.
+ * With a store attached (sw_engine_attach_store), every change of a rule's
+ * alert state is written at once to the alert_state table (created if
+ * missing; one small autocommit write per change, so a crash cannot lose
+ * a firing alert), and every transition is queued as an "alert" event for
+ * the store's next flush. Evaluation semantics (windows, trend fits,
+ * confidence gates, no verdict) are in slopewatch-rules(7), EVALUATION.
  *
  * Alert lifecycle per rule (Prometheus semantics, TREND.md §3.5):
  * inactive -> pending (condition true; `for` not yet elapsed) -> firing
@@ -22,6 +25,7 @@
 #ifndef SW_RULES_H
 #define SW_RULES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "slopewatch/conf.h"
@@ -58,6 +62,21 @@ struct sw_trend_info {
 	 * first), base units per second; NaN where a lifetime was too short */
 	double	 lifetime_slope[5];
 	int	 nlifetimes;
+	/* added by the engine (see slopewatch-rules(7), EVALUATION) */
+	char	 fn[24];	/* "doubling", "slope", ... */
+	char	 series[160];	/* target.metric{labels} */
+	double	 slope_log;	/* Theil-Sen on ln(signal), per second */
+	double	 slope_log_lo;
+	double	 slope_log_hi;
+	double	 doubling_lo_s;	/* doubling time interval (+Inf: never) */
+	double	 doubling_hi_s;
+	double	 eta_lo_s;	/* time_to interval */
+	double	 eta_hi_s;
+	double	 decel;		/* second-half slope / whole-window slope */
+	int	 gates;		/* 1: MK Z and the deceleration guard pass */
+	int	 segments;	/* instances the fit spans */
+	int64_t	 width_ms;	/* period of one point */
+	enum sw_unit unit;	/* of the series */
 };
 
 /* The value of an expression at a time. */
@@ -70,6 +89,10 @@ struct sw_value {
 	double		 rhs;		/*   and its right side (the threshold) */
 	struct sw_trend_info trend;	/* of the first trend call, if any */
 	char		 why[256];	/* when !ok: what was missing */
+	char		 lhs_text[128];	/* the comparison's left side, as text */
+	enum sw_unit	 lhs_unit;	/* and its unit */
+	int		 conservative;	/* the comparison involved a trend call
+					   and was judged on its CI (rules(7)) */
 };
 
 /* One alert transition, reported by sw_engine_eval. */
@@ -98,6 +121,13 @@ void	sw_engine_sample(struct sw_engine *e, const char *target,
  * target's series begin a new segment at ts_ms. */
 void	sw_engine_instance(struct sw_engine *e, const char *target,
 	    int64_t ts_ms, long pid);
+/* The same, with the process's own start time (started_ms, unix ms; 0 when
+ * unknown = ts_ms): the target's warm-up counts from it, so an instance
+ * that was already running when the agent started is not in warm-up. An
+ * event for the instance already current (same pid) does nothing, so the
+ * "start" every agent restart reports does not split the series. */
+void	sw_engine_instance_at(struct sw_engine *e, const char *target,
+	    int64_t ts_ms, long pid, int64_t started_ms);
 
 /* Evaluates every rule at now_ms and runs the state machine; cb (may be
  * NULL) is called for each transition, in rule order. */
@@ -105,8 +135,11 @@ void	sw_engine_eval(struct sw_engine *e, int64_t now_ms, sw_alert_cb cb,
 	    void *arg);
 
 /* Evaluates an expression (a condition or a number) at now_ms against the
- * engine's data, registering its series first (their history comes from
- * sw_engine_load if a store is attached). -1 with err on a parse error. */
+ * engine's data, registering its series first (series new to the engine
+ * load their history, ending at now_ms, from the store of
+ * sw_engine_set_history / sw_engine_load, if any). Trend info includes the
+ * per-lifetime view. -1 with err on a parse error ("1:COL: message", the
+ * column in text) or a store error. */
 int	sw_engine_query(struct sw_engine *e, const char *text, int64_t now_ms,
 	    struct sw_value *out, struct sw_err *err);
 
@@ -115,9 +148,18 @@ int	sw_engine_query(struct sw_engine *e, const char *text, int64_t now_ms,
 int	sw_engine_load(struct sw_engine *e, struct sw_store *st, int64_t now_ms,
 	    struct sw_err *err);
 /* From now on, alert states are read from (once, now) and written to st,
- * and transitions are queued as events ("alert" kind) in st. */
+ * and transitions are queued as events ("alert" kind) in st: the detail
+ * JSON has rule, event, severity, value, lhs, rhs, active_since_ms,
+ * description, summary, notify (names), action (name) and trend. A rule
+ * restored as firing is not announced again; a pending one keeps its
+ * `for` clock only if the agent was down less than an hour. st must be
+ * writable and outlive the engine. */
 int	sw_engine_attach_store(struct sw_engine *e, struct sw_store *st,
 	    struct sw_err *err);
+/* Series registered after this call (by sw_engine_query) load their
+ * history from st (borrowed, may be read-only; NULL: none). sw_engine_load
+ * sets it too. */
+void	sw_engine_set_history(struct sw_engine *e, struct sw_store *st);
 
 /* Current state of a rule. */
 enum sw_alert_state sw_engine_rule_state(const struct sw_engine *e,
@@ -127,5 +169,10 @@ enum sw_alert_state sw_engine_rule_state(const struct sw_engine *e,
 size_t	sw_engine_memory(const struct sw_engine *e);
 
 const char *sw_alert_state_name(enum sw_alert_state s);
+
+/* One line for humans about a value: "web.rss doubling every 19 h (CI
+ * 15 h-26 h, 42 points)", "p50(checkout.latency, 5m) = 2.3 s (threshold
+ * 2 s)", "no verdict: ...". Writes at most dstsz bytes; returns dst. */
+char	*sw_value_describe(const struct sw_value *v, char *dst, size_t dstsz);
 
 #endif
