@@ -27,6 +27,8 @@
 #include "slopewatch/store.h"
 #include "slopewatch/units.h"
 
+#include <sqlite3.h>
+
 #define STATUS_EVENTS		10	/* recent events shown */
 #define STATUS_TARGETS_MAX	100000	/* bound on what is gathered */
 #define STATUS_SERIES_MAX	1000000
@@ -63,6 +65,7 @@ struct status {
 	struct status_series	*s;
 	size_t			 ns, scap;
 	json_t			*events;	/* array */
+	json_t			*alerts;	/* array of pending/firing */
 	int64_t			 now;
 	int			 oom;
 };
@@ -72,9 +75,12 @@ static const char status_usage[] =
     "\n"
     "Prints each target the agent watches: up or down, the age of its last\n"
     "sample, failures and the last error, the process instance (pid, start),\n"
-    "the newest value of each of its series, then the recent events.\n"
+    "the newest value of each of its series, the pending and firing alerts\n"
+    "(with the trend's slope in each of the last process lifetimes), then\n"
+    "the recent events.\n"
     "\n"
-    "  --json      one object {\"targets\": [...], \"events\": [...]}, times in\n"
+    "  --json      one object {\"targets\": [...], \"alerts\": [...],\n"
+    "              \"events\": [...]}, times in\n"
     "              unix ms, values in base units\n"
     "  -c FILE     the config, which names the database\n"
     "  --db PATH   the database, overriding the config\n"
@@ -303,6 +309,8 @@ status_up(int up)
 	return up == 1 ? "up" : up == 0 ? "down" : "unknown";
 }
 
+static void	status_text_alerts(struct status *, FILE *);
+
 static void
 status_text(struct status *sa, FILE *out)
 {
@@ -352,6 +360,7 @@ status_text(struct status *sa, FILE *out)
 			    status_age(ab, sizeof(ab), sa->now, s->ts));
 		}
 	}
+	status_text_alerts(sa, out);
 	if (json_array_size(sa->events) == 0)
 		return;
 	fprintf(out, "\nrecent events:\n");
@@ -437,6 +446,7 @@ status_json(struct status *sa, FILE *out)
 		if (o == NULL || json_array_append_new(targets, o) == -1)
 			goto out;
 	}
+	json_object_set(root, "alerts", sa->alerts);
 	json_object_set(root, "events", sa->events);
 	if (json_dumpf(root, out, JSON_INDENT(2)) == -1)
 		goto out;
@@ -466,6 +476,139 @@ status_release(struct status *sa)
 	free(sa->t);
 	free(sa->s);
 	json_decref(sa->events);
+	json_decref(sa->alerts);
+}
+
+/*
+ * Pending and firing alerts from the engine's alert_state table (absent
+ * until the agent has run with rules), each with the detail of its newest
+ * alert event: the description and, for trend rules, the per-lifetime
+ * slopes that say a leak is structural.
+ */
+static int
+status_alerts(struct status *sa, struct sw_store *st, struct sw_err *err)
+{
+	sqlite3		*db = sw_store_db(st);
+	sqlite3_stmt	*q = NULL, *d = NULL;
+	json_t		*a, *detail;
+	const char	*text;
+	int		 rc, ret = -1;
+
+	rc = sqlite3_prepare_v2(db, "SELECT rule, state, active_since_ms,"
+	    " fired_ms, value FROM alert_state WHERE state != 'inactive'"
+	    " ORDER BY state DESC, rule", -1, &q, NULL);
+	if (rc != SQLITE_OK) {
+		/* no such table: the agent never ran rules on this store */
+		ret = 0;
+		goto out;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT detail FROM event WHERE"
+	    " kind = 'alert' AND json_extract(detail, '$.rule') = ?"
+	    " ORDER BY id DESC LIMIT 1", -1, &d, NULL) != SQLITE_OK) {
+		sw_err_set(err, "alerts: %s", sqlite3_errmsg(db));
+		goto out;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		a = json_pack("{ss ss sI sI}",
+		    "rule", (const char *)sqlite3_column_text(q, 0),
+		    "state", (const char *)sqlite3_column_text(q, 1),
+		    "since", (json_int_t)sqlite3_column_int64(q, 2),
+		    "fired", (json_int_t)sqlite3_column_int64(q, 3));
+		if (a == NULL || json_array_append_new(sa->alerts, a) == -1) {
+			sa->oom = 1;
+			goto out;
+		}
+		if (sqlite3_column_type(q, 4) != SQLITE_NULL)
+			json_object_set_new(a, "value",
+			    json_real(sqlite3_column_double(q, 4)));
+		sqlite3_reset(d);
+		sqlite3_bind_text(d, 1, (const char *)sqlite3_column_text(q, 0),
+		    -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(d) == SQLITE_ROW &&
+		    (text = (const char *)sqlite3_column_text(d, 0)) != NULL &&
+		    (detail = json_loads(text, 0, NULL)) != NULL) {
+			json_object_set(a, "description",
+			    json_object_get(detail, "description"));
+			json_object_set(a, "severity",
+			    json_object_get(detail, "severity"));
+			if (json_object_get(detail, "trend") != NULL)
+				json_object_set(a, "trend",
+				    json_object_get(detail, "trend"));
+			json_decref(detail);
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		sw_err_set(err, "alerts: %s", sqlite3_errmsg(db));
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(d);
+	sqlite3_finalize(q);
+	return ret;
+}
+
+/* The unit of a stored series by name, for printing trend slopes. */
+static enum sw_unit
+status_series_unit(struct status *sa, const char *name)
+{
+	char	nb[2048];
+	size_t	i;
+	int	known;
+
+	for (i = 0; name != NULL && i < sa->ns; i++) {
+		if (strcmp(sw_series_format(nb, sizeof(nb), sa->s[i].target,
+		    sa->s[i].metric, sa->s[i].labels), name) == 0)
+			return status_unit(sa->s[i].unit, &known);
+	}
+	return SW_UNIT_NONE;
+}
+
+static void
+status_text_alerts(struct status *sa, FILE *out)
+{
+	json_t		*a, *t, *ls, *v;
+	size_t		 i, j;
+	enum sw_unit	 u;
+	char		 tb[64], ab[64], vb[64], esc[512];
+	const char	*desc;
+
+	if (json_array_size(sa->alerts) == 0)
+		return;
+	fprintf(out, "\nalerts:\n");
+	json_array_foreach(sa->alerts, i, a) {
+		fprintf(out, "  %-20s %-8s since %s (%s)",
+		    json_string_value(json_object_get(a, "rule")),
+		    json_string_value(json_object_get(a, "state")),
+		    sw_store_fmt_time(tb, sizeof(tb), (int64_t)
+		    json_integer_value(json_object_get(a, "since"))),
+		    status_age(ab, sizeof(ab), sa->now, (int64_t)
+		    json_integer_value(json_object_get(a, "since"))));
+		if (json_is_string(json_object_get(a, "severity")))
+			fprintf(out, " %s", json_string_value(
+			    json_object_get(a, "severity")));
+		fputc('\n', out);
+		if ((desc = json_string_value(json_object_get(a,
+		    "description"))) != NULL)
+			fprintf(out, "    %s\n", sw_log_escape(esc, sizeof(esc),
+			    desc, strlen(desc)));
+		t = json_object_get(a, "trend");
+		ls = json_object_get(t, "lifetime_slopes");
+		if (json_array_size(ls) == 0)
+			continue;
+		u = status_series_unit(sa, json_string_value(
+		    json_object_get(t, "series")));
+		fprintf(out, "    per lifetime (newest first):");
+		json_array_foreach(ls, j, v) {
+			if (json_is_number(v))
+				fprintf(out, "%s %s/h", j > 0 ? "," : "",
+				    sw_fmt_quantity(vb, sizeof(vb),
+				    json_number_value(v) * 3600, u));
+			else
+				fprintf(out, "%s too short", j > 0 ? "," : "");
+		}
+		fputc('\n', out);
+	}
 }
 
 static int
@@ -482,7 +625,7 @@ status_gather(struct status *sa, struct sw_store *st, struct sw_conf *conf)
 	if (sw_store_target_states_each(st, status_state_cb, sa, &err) != 0 ||
 	    sw_store_series_each(st, status_series_cb, sa, &err) != 0 ||
 	    sw_store_events_last(st, NULL, STATUS_EVENTS, status_event_cb, sa,
-	    &err) != 0)
+	    &err) != 0 || status_alerts(sa, st, &err) != 0)
 		goto fail;
 	for (ct = conf != NULL ? conf->targets : NULL; ct != NULL;
 	    ct = ct->next)
@@ -562,7 +705,8 @@ sw_cmd_status(int argc, char **argv)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.now = sw_clock_wall_ms();
-	if ((sa.events = json_array()) == NULL) {
+	if ((sa.events = json_array()) == NULL ||
+	    (sa.alerts = json_array()) == NULL) {
 		ret = SW_EXIT_PROBLEM;
 		goto out;
 	}

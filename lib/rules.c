@@ -1482,6 +1482,16 @@ queue_event(struct sw_engine *e, struct rule *r, const struct sw_alert_event
 			json_object_set_new(t, "eta_s", json_real(ti->eta_s));
 		json_object_set_new(t, "confidence",
 		    json_real(ti->confidence));
+		/* per-lifetime view: the slope in each of the last instances,
+		 * newest first (null where a lifetime was too short) */
+		if (ti->nlifetimes > 0 && (nt = json_array()) != NULL) {
+			for (i = 0; i < ti->nlifetimes; i++)
+				json_array_append_new(nt,
+				    isfinite(ti->lifetime_slope[i]) ?
+				    json_real(ti->lifetime_slope[i]) :
+				    json_null());
+			json_object_set_new(t, "lifetime_slopes", nt);
+		}
 		json_object_set_new(d, "trend", t);
 	}
 	text = json_dumps(d, JSON_COMPACT);

@@ -132,6 +132,11 @@ struct sw_conf_action {
 	char			*user;
 	char			*cwd;
 	struct sw_conf_action	*next;
+	/* where the program of `run` / `before` was written (line 0 when the
+	 * key is absent), for check-time errors about the program
+	 * (sw_actions_check_conf in action.h) */
+	struct sw_loc		 run_loc;
+	struct sw_loc		 before_loc;
 };
 
 enum sw_severity {

@@ -23,6 +23,7 @@ notify ops log { }
 action fix { run /bin/true }
 rule big { when max(leak.rss, 1m) > 40MB; notify ops; action fix }
 rule never { when doubling(leak.rss, 6h) < 1d }
+rule held { when max(leak.rss, 1h) > 40MB }
 EOF
 
 sw_bg "$T/leaker.log" "$LEAKER" --rate 20000000 --duration 3 \
@@ -60,6 +61,31 @@ grep -q 'alert' "$T/events.txt" && grep -q '"notify":\["ops"\]' "$T/events.txt" 
     grep -q '"action":"fix"' "$T/events.txt" &&
     sw_ok "alert event stored with notify and action" ||
     { sw_fail "alert event stored with notify and action"; cat "$T/events.txt"; }
+
+# status shows the firing alert with its description (text and JSON)
+"$SLOPEWATCH" status -c "$T/sw.conf" >"$T/status.txt" 2>&1
+grep -Eq '^  big +firing +since ' "$T/status.txt" &&
+    grep -q 'max(leak.rss, 1m) = .* MB' "$T/status.txt" &&
+    sw_ok "status lists the firing alert" ||
+    { sw_fail "status lists the firing alert"; cat "$T/status.txt"; }
+"$SLOPEWATCH" status --json -c "$T/sw.conf" | python3 -c '
+import json, sys
+o = json.load(sys.stdin)
+a = [x for x in o["alerts"] if x["rule"] == "big"]
+assert len(a) == 1 and a[0]["state"] == "firing", o["alerts"]
+assert a[0]["since"] > 0 and a[0]["severity"] == "warning", a
+' && sw_ok "status --json alerts" || sw_fail "status --json alerts"
+
+# a restarted agent neither forgets the firing alert nor announces it again
+"$SLOPEWATCH" run -c "$T/sw.conf" --for 12s >"$T/agent2.log" 2>&1
+sw_eq "second agent run exits 0" 0 "$?"
+sw_eq "held fired once before the restart" 1 "$(grep -c 'rule held firing' "$T/agent.log")"
+sw_eq "no second firing after a restart" 0 "$(grep -c 'rule held firing' "$T/agent2.log")"
+"$SLOPEWATCH" status --json -c "$T/sw.conf" | python3 -c '
+import json, sys
+o = json.load(sys.stdin)
+assert [x["state"] for x in o["alerts"] if x["rule"] == "held"] == ["firing"], o["alerts"]
+' && sw_ok "still firing after a restart" || sw_fail "still firing after a restart"
 
 Q() { "$SLOPEWATCH" query -c "$T/sw.conf" "$@"; }
 
@@ -104,4 +130,4 @@ sw_eq "--at before the data exits 1" 1 "$rc"
 echo "$out" | grep -q '^no verdict' && sw_ok "--at before the data: no verdict" ||
     sw_fail "--at: $out"
 
-sw_finish "$T/agent.log"
+sw_finish "$T/agent.log" "$T/agent2.log"
