@@ -337,6 +337,8 @@ sw_cmd_run(int argc, char **argv)
 	int64_t		 for_ms;
 
 	memset(&a, 0, sizeof(a));
+	/* a store that cannot write (disk full, read-only) is an error at 3 a.m. */
+	a.store_complain.loud = 1;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:vqh", opts, NULL)) != -1) {
 		switch (ch) {

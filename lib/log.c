@@ -153,9 +153,10 @@ sw_complain(struct sw_complain *c, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (c->failing && c->count > 1)
-		sw_log_warn("%s (%lu times since last report)", msg, c->count);
+		sw_log(c->loud ? SW_LOG_ERROR : SW_LOG_WARN,
+		    "%s (%lu times since last report)", msg, c->count);
 	else
-		sw_log_warn("%s", msg);
+		sw_log(c->loud ? SW_LOG_ERROR : SW_LOG_WARN, "%s", msg);
 	if (!c->failing)
 		c->interval_us = COMPLAIN_MIN_US;
 	else if (c->interval_us < COMPLAIN_MAX_US)

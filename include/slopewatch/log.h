@@ -39,9 +39,11 @@ struct sw_complain {
 	int64_t	 interval_us;	/* current backoff; doubles up to 1 h */
 	unsigned long count;	/* failures since the last log line */
 	int	 failing;
+	int	 loud;		/* set: log at ERROR instead of WARN */
 };
 
-/* Logs the failure at WARN if it is new or the backoff has passed. */
+/* Logs the failure at WARN (ERROR when c->loud) if it is new or the backoff
+ * has passed. */
 void	sw_complain(struct sw_complain *c, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Logs "recovered" once at INFO if c was failing; resets it. */

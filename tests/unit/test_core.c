@@ -148,6 +148,67 @@ test_log_escape(void **state)
 	assert_true(strlen(out) < 8);
 }
 
+/* Runs fn with stderr sent to a file; returns what was written. */
+static char *
+capture_stderr(void (*fn)(void))
+{
+	char	 path[] = "/tmp/sw-test-log.XXXXXX";
+	int	 fd, saved;
+	struct sw_buf b;
+	char	*out;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	fn();
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fd);
+	sw_buf_init(&b, 65536);
+	assert_int_equal(sw_buf_read_file(&b, path, NULL), 0);
+	unlink(path);
+	out = sw_buf_detach(&b);
+	return out;
+}
+
+static void
+complain_sequence(void)
+{
+	struct sw_complain	c;
+
+	memset(&c, 0, sizeof(c));
+	sw_clock_set_fake(1000000, 1700000000000LL);
+	sw_complain(&c, "disk %s", "full");		/* logged */
+	sw_complain(&c, "disk %s", "full");		/* within backoff: not */
+	sw_clock_advance_us(61LL * 1000000);
+	sw_complain(&c, "disk %s", "full");		/* logged with a count */
+	sw_complain_release(&c, "writing again");	/* logged once */
+	sw_complain_release(&c, "writing again");	/* not failing: not */
+	c.loud = 1;
+	sw_complain(&c, "store gone");			/* ERROR level */
+	sw_clock_set_fake(-1, 0);
+}
+
+/* A repeating failure: logged once, then after the backoff with the count
+ * of failures since, "recovered" once; loud ones at error level. */
+static void
+test_complain(void **state)
+{
+	char	*out;
+
+	(void)state;
+	sw_log_set_level(SW_LOG_INFO);
+	out = capture_stderr(complain_sequence);
+	assert_non_null(strstr(out, "warn: disk full\n"));
+	assert_non_null(strstr(out, "warn: disk full (2 times since last "
+	    "report)\n"));
+	assert_non_null(strstr(out, "info: writing again\n"));
+	assert_null(strstr(strstr(out, "writing again") + 1, "writing again"));
+	assert_non_null(strstr(out, "error: store gone\n"));
+	free(out);
+}
+
 static void
 test_clock_fake(void **state)
 {
@@ -289,6 +350,7 @@ main(void)
 		cmocka_unit_test(test_buf_read_fifo),
 		cmocka_unit_test(test_buf_detach),
 		cmocka_unit_test(test_log_escape),
+		cmocka_unit_test(test_complain),
 		cmocka_unit_test(test_clock_fake),
 		cmocka_unit_test(test_loop_timers),
 		cmocka_unit_test(test_loop_fd),
