@@ -21,6 +21,8 @@ int	sw_cmd_status(int argc, char **argv);
 int	sw_cmd_query(int argc, char **argv);
 int	sw_cmd_test(int argc, char **argv);
 int	sw_cmd_backtest(int argc, char **argv);
+int	sw_cmd_notify_test(int argc, char **argv);
+int	sw_cmd_silence(int argc, char **argv);
 
 /* The config path: the -c value if given, else $SLOPEWATCH_CONF, else
  * ./slopewatch.conf if it exists, else /etc/slopewatch/slopewatch.conf. */

@@ -30,6 +30,7 @@
 #include "slopewatch/http.h"
 #include "slopewatch/log.h"
 #include "slopewatch/loop.h"
+#include "slopewatch/notify.h"
 #include "slopewatch/rules.h"
 #include "slopewatch/source.h"
 #include "slopewatch/store.h"
@@ -46,6 +47,7 @@ struct agent {
 	struct sw_http		*http;
 	struct sw_targets	 targets;
 	struct sw_engine	*engine;
+	struct sw_notify	*notify;	/* NULL: notifications off */
 	int64_t			 stop_after_us;	/* --for, 0 = run forever */
 	int			 exit_status;
 	uint64_t		 samples;
@@ -106,24 +108,76 @@ agent_event(void *arg, const char *target, const char *kind, long pid,
 		    detail_started_ms(detail));
 }
 
-/* The built-in `log` notifier: one line per transition. */
+static const struct sw_target *
+agent_target(const struct agent *a, const char *name)
+{
+	const struct sw_target	*t;
+
+	for (t = a->targets.list; t != NULL && name != NULL; t = t->next)
+		if (strcmp(t->conf->name, name) == 0)
+			return t;
+	return NULL;
+}
+
+/*
+ * One alert transition: a log line (the built-in `log` notifier), then
+ * the outbox rows for the rule's notifiers, in the evaluation's
+ * transaction (see agent_eval_timer). The sparkline and the instance come
+ * from memory: the engine's summaries and the target's state.
+ */
 static void
 agent_alert(const struct sw_alert_event *ev, void *arg)
 {
-	char	line[512];
+	struct agent		*a = arg;
+	struct sw_notify_extra	 x;
+	const struct sw_target	*t;
+	double			 spark[SW_NOTIFY_SPARK_MAX];
+	struct sw_err		 err;
+	char			 line[512];
 
-	(void)arg;
 	sw_log_warn("rule %s %s: %s", ev->rule->name, ev->event,
 	    sw_value_describe(&ev->value, line, sizeof(line)));
+	if (a->notify == NULL)
+		return;
+	memset(&x, 0, sizeof(x));
+	x.spark = spark;
+	x.nspark = sw_engine_spark(a->engine, ev->rule->name, ev->time_ms,
+	    spark, SW_NOTIFY_SPARK_MAX, &x.target);
+	if ((t = agent_target(a, x.target)) != NULL && t->pid != 0) {
+		x.pid = t->pid;
+		x.started_ms = t->started_ms;
+	}
+	sw_err_clear(&err);
+	if (sw_notify_event(a->notify, ev, &x, &err) == -1)
+		sw_log_error("notify: rule %s %s: %s", ev->rule->name,
+		    ev->event, err.msg);
 }
 
+/*
+ * Rules are evaluated in one transaction with the notifications they
+ * cause: the alert state change and its outbox rows are committed
+ * together or not at all, so a crash can neither lose a notification nor
+ * send one for a state that was never recorded.
+ */
 static void
 agent_eval_timer(void *arg)
 {
 	struct agent	*a = arg;
+	struct sw_err	 err;
+	int		 tx = 0;
 
+	sw_err_clear(&err);
+	if (a->notify != NULL) {
+		if (sw_notify_begin(a->notify, &err) == -1)
+			sw_log_error("notify: %s", err.msg);
+		else
+			tx = 1;
+	}
 	if (a->engine != NULL)
 		sw_engine_eval(a->engine, sw_clock_wall_ms(), agent_alert, a);
+	if (tx && sw_notify_commit(a->notify, &err) == -1)
+		sw_log_error("notify: alert changes of this evaluation were "
+		    "not recorded: %s", err.msg);
 	sw_loop_timer_at(a->loop, sw_clock_mono_us() +
 	    SW_ENGINE_EVAL_MS * 1000LL, agent_eval_timer, a);
 }
@@ -254,12 +308,30 @@ agent_reload_diag(const struct sw_loc *loc, const char *msg, void *arg)
 		sw_log_error("reload: %s", msg);
 }
 
+/* The dispatcher and outbox for conf; NULL (logged) runs without them. */
+static struct sw_notify *
+agent_notify_build(struct agent *a, const struct sw_conf *conf)
+{
+	struct sw_notify	*n = NULL;
+	struct sw_err		 err;
+
+	sw_err_clear(&err);
+	if (sw_notify_new(conf, sw_store_db(a->store), a->loop, a->http, NULL,
+	    &n, &err) == -1) {
+		sw_log_error("notify: %s; alerts are logged but not sent",
+		    err.msg);
+		return NULL;
+	}
+	return n;
+}
+
 static void
 agent_on_hup(int signo, void *arg)
 {
 	struct agent	*a = arg;
 	struct sw_conf		*conf = NULL;
 	struct sw_engine	*engine;
+	struct sw_notify	*notify;
 	int			 nerr = 0;
 
 	(void)signo;
@@ -283,6 +355,11 @@ agent_on_hup(int signo, void *arg)
 	sw_targets_release(&a->targets);
 	sw_engine_free(a->engine);
 	a->engine = engine;
+	/* the new dispatcher takes over the outbox; requests in flight are
+	 * cancelled and sent again under the same idempotency key */
+	notify = agent_notify_build(a, conf);
+	sw_notify_free(a->notify);
+	a->notify = notify;
 	sw_conf_free(a->conf);
 	a->conf = conf;
 	if (agent_start_targets(a) == -1)
@@ -400,6 +477,7 @@ sw_cmd_run(int argc, char **argv)
 		status = SW_EXIT_USAGE;
 		goto out;
 	}
+	a.notify = agent_notify_build(&a, a.conf);
 	if (agent_start_targets(&a) == -1) {
 		status = SW_EXIT_PROBLEM;
 		goto out;
@@ -426,6 +504,7 @@ sw_cmd_run(int argc, char **argv)
 	sw_targets_release(&a.targets);
 	sw_log_info("stopped after %llu samples", (unsigned long long)a.samples);
 out:
+	sw_notify_free(a.notify);
 	sw_engine_free(a.engine);
 	sw_http_free(a.http);
 	sw_loop_free(a.loop);

@@ -24,6 +24,7 @@
 #include "slopewatch/conf.h"
 #include "slopewatch/err.h"
 #include "slopewatch/log.h"
+#include "slopewatch/notify.h"
 #include "slopewatch/store.h"
 #include "slopewatch/units.h"
 
@@ -66,6 +67,8 @@ struct status {
 	size_t			 ns, scap;
 	json_t			*events;	/* array */
 	json_t			*alerts;	/* array of pending/firing */
+	json_t			*outbox;	/* array, per notifier */
+	sqlite3			*db;
 	int64_t			 now;
 	int			 oom;
 };
@@ -76,11 +79,12 @@ static const char status_usage[] =
     "Prints each target the agent watches: up or down, the age of its last\n"
     "sample, failures and the last error, the process instance (pid, start),\n"
     "the newest value of each of its series, the pending and firing alerts\n"
-    "(with the trend's slope in each of the last process lifetimes), then\n"
-    "the recent events.\n"
+    "(with the trend's slope in each of the last process lifetimes), the\n"
+    "notification outbox per notifier (pending, retrying with the next\n"
+    "attempt and last error, failed, delivered), then the recent events.\n"
     "\n"
     "  --json      one object {\"targets\": [...], \"alerts\": [...],\n"
-    "              \"events\": [...]}, times in\n"
+    "              \"outbox\": [...], \"events\": [...]}, times in\n"
     "              unix ms, values in base units\n"
     "  -c FILE     the config, which names the database\n"
     "  --db PATH   the database, overriding the config\n"
@@ -361,6 +365,14 @@ status_text(struct status *sa, FILE *out)
 		}
 	}
 	status_text_alerts(sa, out);
+	if (json_array_size(sa->outbox) > 0) {
+		struct sw_err	err;
+
+		fprintf(out, "\nnotifications:\n");
+		sw_err_clear(&err);
+		if (sw_notify_status_print(sa->db, out, sa->now, &err) == -1)
+			fprintf(out, "  (cannot read the outbox: %s)\n", err.msg);
+	}
 	if (json_array_size(sa->events) == 0)
 		return;
 	fprintf(out, "\nrecent events:\n");
@@ -447,6 +459,7 @@ status_json(struct status *sa, FILE *out)
 			goto out;
 	}
 	json_object_set(root, "alerts", sa->alerts);
+	json_object_set(root, "outbox", sa->outbox);
 	json_object_set(root, "events", sa->events);
 	if (json_dumpf(root, out, JSON_INDENT(2)) == -1)
 		goto out;
@@ -477,6 +490,7 @@ status_release(struct status *sa)
 	free(sa->s);
 	json_decref(sa->events);
 	json_decref(sa->alerts);
+	json_decref(sa->outbox);
 }
 
 /*
@@ -626,6 +640,9 @@ status_gather(struct status *sa, struct sw_store *st, struct sw_conf *conf)
 	    sw_store_series_each(st, status_series_cb, sa, &err) != 0 ||
 	    sw_store_events_last(st, NULL, STATUS_EVENTS, status_event_cb, sa,
 	    &err) != 0 || status_alerts(sa, st, &err) != 0)
+		goto fail;
+	sa->db = sw_store_db(st);
+	if ((sa->outbox = sw_notify_status_json(sa->db, &err)) == NULL)
 		goto fail;
 	for (ct = conf != NULL ? conf->targets : NULL; ct != NULL;
 	    ct = ct->next)

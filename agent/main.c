@@ -36,6 +36,8 @@ static const struct command commands[] = {
 	{ "query",	sw_cmd_query,	"evaluate a rule expression against stored data" },
 	{ "test",	sw_cmd_test,	"run rule unit tests (series in, expected alerts out)" },
 	{ "backtest",	sw_cmd_backtest, "replay history (or a CSV) through the rules" },
+	{ "notify-test", sw_cmd_notify_test, "send a test message through a notifier" },
+	{ "silence",	sw_cmd_silence,	"add, list or remove silences of a rule or target" },
 	{ NULL, NULL, NULL },
 };
 

@@ -1746,3 +1746,62 @@ sw_value_describe(const struct sw_value *v, char *dst, size_t dstsz)
 	    v->unit));
 	return dst;
 }
+
+/* ---------------------------------------------------------------------- */
+/* sparklines                                                              */
+
+struct spark_find {
+	const struct sw_expr	*call;
+};
+
+static int
+spark_first_call(const struct sw_expr *call, void *arg)
+{
+	struct spark_find	*f = arg;
+
+	if (call->series != NULL && call->series->target != NULL) {
+		f->call = call;
+		return 1;
+	}
+	return 0;
+}
+
+int
+sw_engine_spark(struct sw_engine *e, const char *rule, int64_t now_ms,
+    double *vals, int max, const char **series_target)
+{
+	const struct rule		*r = rule_find(e, rule);
+	struct spark_find		 f;
+	struct series			*s;
+	struct sw_summary_points	*p;
+	int64_t				 w;
+	int				 i, n = 0;
+
+	if (series_target != NULL)
+		*series_target = NULL;
+	if (r == NULL || r->expr == NULL || max <= 0)
+		return 0;
+	f.call = NULL;
+	sw_expr_each_call(r->expr, spark_first_call, &f);
+	if (f.call == NULL)
+		return 0;
+	s = series_find(e, f.call->series->target, f.call->series->metric,
+	    f.call->series->labels != NULL ? f.call->series->labels : "");
+	if (s == NULL || s->pub.raw == NULL)
+		return 0;
+	if (series_target != NULL)
+		*series_target = s->target;
+	w = f.call->window_ms > 0 ? f.call->window_ms : 3600 * 1000;
+	if ((p = malloc(sizeof(*p))) == NULL)
+		return 0;
+	if (max > SW_SUMMARY_POINTS_MAX)
+		max = SW_SUMMARY_POINTS_MAX;
+	if (sw_summary_points(s->pub.raw, now_ms - w, now_ms + 1, (size_t)max,
+	    0, p) == 0) {
+		for (i = 0; i < (int)p->n && n < max; i++)
+			if (p->count[i] > 0 && isfinite(p->last[i]))
+				vals[n++] = p->last[i];
+	}
+	free(p);
+	return n;
+}

@@ -161,6 +161,14 @@ int	sw_engine_attach_store(struct sw_engine *e, struct sw_store *st,
  * sets it too. */
 void	sw_engine_set_history(struct sw_engine *e, struct sw_store *st);
 
+/* Recent values of the first series a rule's condition reads, over that
+ * call's window ending at now_ms, oldest first, at most max (a sparkline
+ * for notifications; from the in-memory summaries, never SQLite). Returns
+ * how many were written; *series_target (may be NULL) is set to the
+ * series' target (borrowed) when found. */
+int	sw_engine_spark(struct sw_engine *e, const char *rule, int64_t now_ms,
+	    double *vals, int max, const char **series_target);
+
 /* Current state of a rule. */
 enum sw_alert_state sw_engine_rule_state(const struct sw_engine *e,
 	    const char *rule, struct sw_value *last);
