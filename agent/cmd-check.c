@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "slopewatch/action.h"
 #include "slopewatch/conf.h"
 #include "slopewatch/expr.h"
 
@@ -93,7 +94,10 @@ sw_cmd_check(int argc, char **argv)
 	}
 	/* rule conditions: syntax, series and units (bytes vs seconds) are
 	 * errors here, not at run time */
-	if ((nerrors = sw_expr_check_rules(conf, sw_conf_diag_stderr, NULL)) > 0) {
+	nerrors = sw_expr_check_rules(conf, sw_conf_diag_stderr, NULL);
+	/* action programs must exist and be executable here, users exist */
+	nerrors += sw_actions_check_conf(conf, sw_conf_diag_stderr, NULL);
+	if (nerrors > 0) {
 		fprintf(stderr, "%d error%s\n", nerrors, nerrors == 1 ? "" : "s");
 		sw_conf_free(conf);
 		return SW_EXIT_USAGE;

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "slopewatch/action.h"
 #include "slopewatch/clock.h"
 #include "slopewatch/conf.h"
 #include "slopewatch/err.h"
@@ -48,6 +49,9 @@ struct agent {
 	struct sw_targets	 targets;
 	struct sw_engine	*engine;
 	struct sw_notify	*notify;	/* NULL: notifications off */
+	struct sw_actions	*actions;	/* NULL: actions off */
+	int			 dry_run;	/* --dry-run: log actions only */
+	int64_t			 eval_us;	/* rule evaluation interval */
 	int64_t			 stop_after_us;	/* --for, 0 = run forever */
 	int			 exit_status;
 	uint64_t		 samples;
@@ -119,6 +123,118 @@ agent_target(const struct agent *a, const char *name)
 	return NULL;
 }
 
+/* Whether a rule (or the target it is about) is silenced right now. */
+static int
+agent_silenced(struct agent *a, const char *rule, const char *target)
+{
+	struct sw_err	err;
+	int		rc;
+
+	sw_err_clear(&err);
+	rc = sw_silence_match(sw_store_db(a->store), rule, target,
+	    sw_clock_wall_ms(), NULL, NULL, NULL, 0, &err);
+	if (rc == -1)
+		sw_log_error("silences: %s", err.msg);
+	return rc == 1;
+}
+
+/* A firing (or repeated) rule with an action: hand it to the guard rails
+ * (lib/action.c decides about cooldown, budget and escalation). */
+static void
+agent_alert_action(struct agent *a, const struct sw_alert_event *ev,
+    const char *description)
+{
+	struct sw_action_alert	 al;
+	const struct sw_target	*t;
+	struct sw_err		 err;
+
+	if (a->actions == NULL || ev->rule->action == NULL ||
+	    (strcmp(ev->event, "firing") != 0 &&
+	    strcmp(ev->event, "repeat") != 0))
+		return;
+	memset(&al, 0, sizeof(al));
+	al.rule = ev->rule;
+	al.event = ev->event;
+	al.target = a->engine != NULL ?
+	    sw_engine_rule_target(a->engine, ev->rule->name) : NULL;
+	if ((t = agent_target(a, al.target)) != NULL)
+		al.pid = t->pid;
+	al.value = ev->value.is_bool ? ev->value.lhs : ev->value.v;
+	al.summary = ev->rule->summary != NULL ? ev->rule->summary :
+	    description;
+	al.silenced = agent_silenced(a, ev->rule->name, al.target);
+	sw_err_clear(&err);
+	if (sw_actions_alert(a->actions, &al, &err) == -1)
+		sw_log_error("action %s: %s", ev->rule->action, err.msg);
+}
+
+/*
+ * What an action did, to the rule's notifiers: the run (with its exit and
+ * the before step), the recovery check, and the escalation when the
+ * restart budget is spent ("restarts are not helping", critical).
+ */
+static void
+agent_action_report(void *arg, const struct sw_action_report *r)
+{
+	struct agent			*a = arg;
+	const struct sw_conf_rule	*cr;
+	struct sw_notify_alert		 na;
+	struct sw_err			 err;
+
+	/* lib/action.c has logged it */
+	if (a->notify == NULL || r->kind == SW_ACTION_DRY_RUN)
+		return;
+	for (cr = a->conf->rules; cr != NULL; cr = cr->next)
+		if (strcmp(cr->name, r->rule) == 0)
+			break;
+	if (cr == NULL)
+		return;
+	memset(&na, 0, sizeof(na));
+	na.rule = cr->name;
+	na.event = "repeat";	/* about an alert that is firing */
+	na.severity = r->kind == SW_ACTION_ESCALATE ? SW_SEV_CRITICAL :
+	    cr->severity;
+	na.summary = r->text;
+	na.labels = cr->labels;
+	na.action = r->action;
+	na.action_result = r->text;
+	na.target = *r->target != '\0' ? r->target : NULL;
+	na.time_ms = sw_clock_wall_ms();
+	na.pid = r->kind == SW_ACTION_VERIFIED ? r->new_pid : r->pid;
+	na.notify = &cr->notify;
+	sw_err_clear(&err);
+	if (sw_notify_route(a->notify, &na, &err) == -1)
+		sw_log_error("notify: action report of %s: %s", r->rule,
+		    err.msg);
+}
+
+/* After a restart: did the instance change, and did the condition clear?
+ * Asked of the target's state and the engine, never of the store. */
+static void
+agent_action_verify(void *arg, struct sw_action_verify *v)
+{
+	struct agent			*a = arg;
+	const struct sw_conf_rule	*cr;
+	const struct sw_target		*t;
+	struct sw_value			 val;
+	struct sw_err			 err;
+	char				 d[256];
+
+	if ((t = agent_target(a, v->target)) != NULL)
+		v->new_pid = t->pid;
+	for (cr = a->conf->rules; cr != NULL; cr = cr->next)
+		if (strcmp(cr->name, v->rule) == 0)
+			break;
+	v->cleared = -1;
+	sw_err_clear(&err);
+	if (cr != NULL && a->engine != NULL && sw_engine_query(a->engine,
+	    cr->when, sw_clock_wall_ms(), &val, &err) == 0 && val.ok) {
+		v->cleared = val.v == 0;
+		snprintf(v->now, sizeof(v->now), "%s", sw_value_describe(&val,
+		    d, sizeof(d)));
+	}
+}
+
 /*
  * One alert transition: a log line (the built-in `log` notifier), then
  * the outbox rows for the rule's notifiers, in the evaluation's
@@ -137,6 +253,7 @@ agent_alert(const struct sw_alert_event *ev, void *arg)
 
 	sw_log_warn("rule %s %s: %s", ev->rule->name, ev->event,
 	    sw_value_describe(&ev->value, line, sizeof(line)));
+	agent_alert_action(a, ev, line);
 	if (a->notify == NULL)
 		return;
 	memset(&x, 0, sizeof(x));
@@ -178,8 +295,8 @@ agent_eval_timer(void *arg)
 	if (tx && sw_notify_commit(a->notify, &err) == -1)
 		sw_log_error("notify: alert changes of this evaluation were "
 		    "not recorded: %s", err.msg);
-	sw_loop_timer_at(a->loop, sw_clock_mono_us() +
-	    SW_ENGINE_EVAL_MS * 1000LL, agent_eval_timer, a);
+	sw_loop_timer_at(a->loop, sw_clock_mono_us() + a->eval_us,
+	    agent_eval_timer, a);
 }
 
 static void
@@ -332,6 +449,7 @@ agent_on_hup(int signo, void *arg)
 	struct sw_conf		*conf = NULL;
 	struct sw_engine	*engine;
 	struct sw_notify	*notify;
+	struct sw_err		 err;
 	int			 nerr = 0;
 
 	(void)signo;
@@ -360,6 +478,11 @@ agent_on_hup(int signo, void *arg)
 	notify = agent_notify_build(a, conf);
 	sw_notify_free(a->notify);
 	a->notify = notify;
+	/* guard-rail state and a run in progress survive the reload */
+	sw_err_clear(&err);
+	if (a->actions != NULL &&
+	    sw_actions_set_conf(a->actions, conf, &err) == -1)
+		sw_log_error("reload: actions: %s", err.msg);
 	sw_conf_free(a->conf);
 	a->conf = conf;
 	if (agent_start_targets(a) == -1)
@@ -390,6 +513,8 @@ run_usage(FILE *f)
 	    "  -v, --verbose      more logging (twice: debug)\n"
 	    "  -q, --quiet        errors only\n"
 	    "      --for D        stop by itself after D (e.g. 30s, 5m)\n"
+	    "      --dry-run      log what actions would run, run none\n"
+	    "      --eval-every D evaluate the rules every D (default 10s)\n"
 	    "  -h, --help         this text\n"
 	    "\n"
 	    "Signals: SIGTERM/SIGINT stop cleanly (final flush); SIGHUP reloads\n"
@@ -404,6 +529,8 @@ sw_cmd_run(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "for", required_argument, NULL, 'F' },
+		{ "dry-run", no_argument, NULL, 'D' },
+		{ "eval-every", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -416,6 +543,7 @@ sw_cmd_run(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	/* a store that cannot write (disk full, read-only) is an error at 3 a.m. */
 	a.store_complain.loud = 1;
+	a.eval_us = SW_ENGINE_EVAL_MS * 1000LL;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:vqh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -436,6 +564,19 @@ sw_cmd_run(int argc, char **argv)
 				return SW_EXIT_USAGE;
 			}
 			a.stop_after_us = for_ms * 1000;
+			break;
+		case 'D':
+			a.dry_run = 1;
+			break;
+		case 'E':
+			if (sw_parse_duration_ms(optarg, (size_t)-1, &for_ms) == -1 ||
+			    for_ms < 100) {
+				fprintf(stderr, "slopewatch run: --eval-every: "
+				    "expected a duration of at least 100ms, got "
+				    "\"%s\"\n", optarg);
+				return SW_EXIT_USAGE;
+			}
+			a.eval_us = for_ms * 1000;
 			break;
 		case 'h':
 			run_usage(stdout);
@@ -478,13 +619,29 @@ sw_cmd_run(int argc, char **argv)
 		goto out;
 	}
 	a.notify = agent_notify_build(&a, a.conf);
+	{
+		struct sw_actions_opts	ao;
+
+		memset(&ao, 0, sizeof(ao));
+		ao.dry_run = a.dry_run;
+		ao.report = agent_action_report;
+		ao.verify = agent_action_verify;
+		ao.arg = &a;
+		sw_err_clear(&err);
+		if ((a.actions = sw_actions_new(a.conf, a.loop, a.store, &ao,
+		    &err)) == NULL) {
+			sw_log_error("%s", err.msg);
+			status = SW_EXIT_PROBLEM;
+			goto out;
+		}
+	}
 	if (agent_start_targets(&a) == -1) {
 		status = SW_EXIT_PROBLEM;
 		goto out;
 	}
 	agent_retention(&a);
-	sw_loop_timer_at(a.loop, sw_clock_mono_us() +
-	    SW_ENGINE_EVAL_MS * 1000LL, agent_eval_timer, &a);
+	sw_loop_timer_at(a.loop, sw_clock_mono_us() + a.eval_us,
+	    agent_eval_timer, &a);
 	sw_loop_timer_at(a.loop, sw_clock_mono_us() + FLUSH_EVERY_US,
 	    agent_flush_timer, &a);
 	sw_loop_timer_at(a.loop, sw_clock_mono_us() + RETENTION_EVERY_US,
@@ -504,6 +661,7 @@ sw_cmd_run(int argc, char **argv)
 	sw_targets_release(&a.targets);
 	sw_log_info("stopped after %llu samples", (unsigned long long)a.samples);
 out:
+	sw_actions_free(a.actions);
 	sw_notify_free(a.notify);
 	sw_engine_free(a.engine);
 	sw_http_free(a.http);

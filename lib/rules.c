@@ -1766,11 +1766,33 @@ spark_first_call(const struct sw_expr *call, void *arg)
 	return 0;
 }
 
+/* The first call of a rule's condition that reads a series. */
+static const struct sw_expr *
+rule_first_call(const struct sw_engine *e, const char *rule)
+{
+	const struct rule	*r = rule_find(e, rule);
+	struct spark_find	 f;
+
+	if (r == NULL || r->expr == NULL)
+		return NULL;
+	f.call = NULL;
+	sw_expr_each_call(r->expr, spark_first_call, &f);
+	return f.call;
+}
+
+const char *
+sw_engine_rule_target(const struct sw_engine *e, const char *rule)
+{
+	const struct sw_expr	*call = rule_first_call(e, rule);
+
+	return call != NULL ? call->series->target : NULL;
+}
+
 int
 sw_engine_spark(struct sw_engine *e, const char *rule, int64_t now_ms,
     double *vals, int max, const char **series_target)
 {
-	const struct rule		*r = rule_find(e, rule);
+	const struct sw_expr		*call;
 	struct spark_find		 f;
 	struct series			*s;
 	struct sw_summary_points	*p;
@@ -1779,12 +1801,9 @@ sw_engine_spark(struct sw_engine *e, const char *rule, int64_t now_ms,
 
 	if (series_target != NULL)
 		*series_target = NULL;
-	if (r == NULL || r->expr == NULL || max <= 0)
+	if (max <= 0 || (call = rule_first_call(e, rule)) == NULL)
 		return 0;
-	f.call = NULL;
-	sw_expr_each_call(r->expr, spark_first_call, &f);
-	if (f.call == NULL)
-		return 0;
+	f.call = call;
 	s = series_find(e, f.call->series->target, f.call->series->metric,
 	    f.call->series->labels != NULL ? f.call->series->labels : "");
 	if (s == NULL || s->pub.raw == NULL)

@@ -169,6 +169,11 @@ void	sw_engine_set_history(struct sw_engine *e, struct sw_store *st);
 int	sw_engine_spark(struct sw_engine *e, const char *rule, int64_t now_ms,
 	    double *vals, int max, const char **series_target);
 
+/* The target a rule is about: that of the first series its condition
+ * reads (borrowed from the rule), or NULL. */
+const char *sw_engine_rule_target(const struct sw_engine *e,
+	    const char *rule);
+
 /* Current state of a rule. */
 enum sw_alert_state sw_engine_rule_state(const struct sw_engine *e,
 	    const char *rule, struct sw_value *last);

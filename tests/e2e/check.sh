@@ -139,4 +139,20 @@ sw_eq "insecure yes still passes check" 0 "$?"
 sw_check "insecure yes is warned about at its block" \
 	grep -q "^$T/insecure.conf:1:10: warning: endpoint tls: TLS certificate verification is disabled" "$T/insecure.warn"
 
+# an action whose program is not executable here is refused at its place
+cat >"$T/act.conf" <<EOF2
+action fix {
+	run /nonexistent/restart-web now
+}
+EOF2
+chmod 600 "$T/act.conf"
+"$SLOPEWATCH" check -c "$T/act.conf" >"$T/act.out" 2>"$T/act.err"
+sw_eq "missing action program exits 2" 2 "$?"
+sw_check "missing action program reported at 2:6" \
+	grep -q "^$T/act.conf:2:6: .*/nonexistent/restart-web" "$T/act.err"
+chmod 666 "$T/act.conf"
+"$SLOPEWATCH" check -c "$T/act.conf" >"$T/act2.out" 2>"$T/act2.err"
+sw_check "a config with actions writable by others is refused" \
+	grep -q "writable by group/others" "$T/act2.err"
+
 sw_finish "$T"/*.err

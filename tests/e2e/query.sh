@@ -54,7 +54,7 @@ sw_wait_for 10 reloaded && sw_ok "reload rebuilds the rules engine" ||
     sw_fail "reload rebuilds the rules engine"
 sw_stop "$agent"
 sw_eq "agent exits 0" 0 "$SW_STOP_STATUS"
-sw_eq "fired once" 1 "$(grep -c 'rule big firing' "$T/agent.log")"
+sw_eq "fired once" 1 "$(grep -c 'warn: rule big firing' "$T/agent.log")"
 
 "$SLOPEWATCH" show leak --events -c "$T/sw.conf" >"$T/events.txt" 2>&1
 grep -q 'alert' "$T/events.txt" && grep -q '"notify":\["ops"\]' "$T/events.txt" &&
@@ -79,8 +79,8 @@ assert a[0]["since"] > 0 and a[0]["severity"] == "warning", a
 # a restarted agent neither forgets the firing alert nor announces it again
 "$SLOPEWATCH" run -c "$T/sw.conf" --for 12s >"$T/agent2.log" 2>&1
 sw_eq "second agent run exits 0" 0 "$?"
-sw_eq "held fired once before the restart" 1 "$(grep -c 'rule held firing' "$T/agent.log")"
-sw_eq "no second firing after a restart" 0 "$(grep -c 'rule held firing' "$T/agent2.log")"
+sw_eq "held fired once before the restart" 1 "$(grep -c 'warn: rule held firing' "$T/agent.log")"
+sw_eq "no second firing after a restart" 0 "$(grep -c 'warn: rule held firing' "$T/agent2.log")"
 "$SLOPEWATCH" status --json -c "$T/sw.conf" | python3 -c '
 import json, sys
 o = json.load(sys.stdin)
