@@ -1478,6 +1478,7 @@ static const struct keydef notify_keys[] = {
 	K_SETW("username",	KT_STRING,	NO_OFF(username), "a user name"),
 	K_SETW("icon",		KT_STRING,	NO_OFF(icon),
 	    "an icon like :warning:"),
+	K_SET("max-age",	KT_POS_DURATION, NO_OFF(max_age_ms)),
 	{ .name = NULL },
 };
 

@@ -932,6 +932,7 @@ sw_notify_new(const struct sw_conf *conf, sqlite3 *db, struct sw_loop *loop,
 		od.url = nd->d.url;
 		od.ops = &nt_ops;
 		od.arg = nd;
+		od.max_age_ms = nd->d.conf->max_age_ms;
 		switch (nd->d.type) {
 		case SW_NOTIFY_SLACK:
 			od.min_interval_ms = SW_NOTIFY_SLACK_INTERVAL_MS;

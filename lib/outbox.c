@@ -710,6 +710,14 @@ struct sw_outbox {
 	int			 again;		/* kick during a pass */
 };
 
+/* How long a destination's messages are retried (its notify block's
+ * max-age, else the outbox default). */
+static int64_t
+ob_max_age(const struct ob_dest *od)
+{
+	return od->d.max_age_ms > 0 ? od->d.max_age_ms : od->ob->opts.max_age_ms;
+}
+
 static void ob_arm(struct sw_outbox *ob, int64_t due_wall);
 
 static void *
@@ -1050,7 +1058,7 @@ ob_done(const struct sw_http_result *res, void *arg)
 			    od->head_attempts + 1), ob_rand(ob));
 		}
 		next = now + delay;
-		if (next - od->head_created > ob->opts.max_age_ms) {
+		if (next - od->head_created > ob_max_age(od)) {
 			snprintf(msg, sizeof(msg), "gave up after %" PRId64
 			    " attempts: %s", od->head_attempts + 1, why);
 			ob_record(od, "failed", now, 0, res->status, msg);
@@ -1433,14 +1441,14 @@ ob_dest_tick(struct ob_dest *od, int64_t now, int64_t *wake)
 			break;
 		}
 		/* too old: fail it, whatever else holds */
-		if (now - head.created_ms >= ob->opts.max_age_ms &&
+		if (now - head.created_ms >= ob_max_age(od) &&
 		    expired < OB_EXPIRE_MAX) {
 			od->ids[0] = head.id;
 			od->nids = 1;
 			od->head_id = head.id;
 			snprintf(msg, sizeof(msg), "expired: not delivered "
 			    "within %" PRId64 " h (%" PRId64 " attempts)%s",
-			    ob->opts.max_age_ms / 3600000, head.attempts,
+			    ob_max_age(od) / 3600000, head.attempts,
 			    od->disabled ? "; the destination is disabled" :
 			    "");
 			ob_fail_rows(od, now, msg);

@@ -114,6 +114,7 @@ struct sw_conf_notify {
 	struct sw_secret	 routing_key;	/* pagerduty */
 	struct sw_secret	 secret;	/* webhook HMAC */
 	char			*channel, *username, *icon;	/* slack */
+	int64_t			 max_age_ms;	/* retry for; 0 = default 24 h */
 	struct sw_kv		*options;	/* other keys, for later use */
 	struct sw_conf_notify	*next;
 };

@@ -286,6 +286,8 @@ struct sw_outbox_dest {
 							   empty */
 	int64_t				 resend_resolved_ms; /* and resolved
 							   ones for this long */
+	int64_t				 max_age_ms;	/* give up after; 0: the
+							   outbox's max_age_ms */
 };
 
 struct sw_outbox_opts {

@@ -226,6 +226,8 @@ static const struct sw_outbox_dest_ops d_ops = {
 	.judge = d_judge,
 };
 
+static int64_t	engine_max_age_ms;	/* the next engine's dest max-age */
+
 static struct sw_outbox *
 engine(struct sw_store *st, struct fake *f, int64_t min_interval,
     int group_max, uint64_t seed)
@@ -251,6 +253,7 @@ engine(struct sw_store *st, struct fake *f, int64_t min_interval,
 	d.ops = &d_ops;
 	d.min_interval_ms = min_interval;
 	d.group_max = group_max;
+	d.max_age_ms = engine_max_age_ms;
 	if (sw_outbox_add_dest(ob, &d, &err) == -1)
 		fail_msg("%s", err.msg);
 	return ob;
@@ -675,6 +678,42 @@ test_backoff_and_max_age(void **state)
 	sw_store_close(st);
 }
 
+/* A notifier's own max-age (notify block `max-age 2m`) replaces the 24 h
+ * default: a message that cannot be delivered fails after two minutes. */
+static void
+test_dest_max_age(void **state)
+{
+	struct sw_store		*st;
+	struct sw_outbox	*ob;
+	struct fake		 f;
+	struct counts		 c;
+	int			 i;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	st = open_store();
+	engine_max_age_ms = 2 * 60 * 1000;
+	ob = engine(st, &f, 0, 1, 11);
+	engine_max_age_ms = 0;
+	enq(st, "r1", "firing", NULL, "F", NULL);
+	for (i = 0; i < 50; i++) {
+		sw_outbox_tick(ob);
+		if (f.n == i)
+			break;
+		fake_answer(&f, i, 0, -1, NULL);	/* refused */
+		c = counts(st);
+		if (strcmp(c.state[0], "failed") == 0)
+			break;
+		sw_clock_advance_us((c.next[0] - sw_clock_wall_ms()) * 1000);
+	}
+	c = counts(st);
+	assert_string_equal(c.state[0], "failed");
+	assert_true(sw_clock_wall_ms() - T0 <= 2 * 60 * 1000);
+	assert_true(c.attempts[0] >= 3 && c.attempts[0] < 12);
+	sw_outbox_free(ob);
+	sw_store_close(st);
+}
+
 static void
 test_group_rate_prune(void **state)
 {
@@ -925,6 +964,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_order_and_retry, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_dest_max_age,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backoff_and_max_age,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_rate_prune, setup,
