@@ -178,7 +178,7 @@ print_text(int64_t at, const struct sw_value *v)
 		    sw_fmt_quantity(b, sizeof(b), t->eta_lo_s,
 		    SW_UNIT_SECONDS), sw_fmt_quantity(c, sizeof(c),
 		    t->eta_hi_s, SW_UNIT_SECONDS));
-	printf("  confidence: %.3f (Mann-Kendall Z %.2f), second-half/whole "
+	printf("  confidence: %.3f (Mann-Kendall Z %.2f), recent-third/whole "
 	    "slope %.2f, gates %s\n", t->confidence, t->z, t->decel,
 	    t->gates ? "pass" : "fail");
 	if (t->nlifetimes > 0) {

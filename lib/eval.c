@@ -13,15 +13,18 @@
  * side of the CI), and, when it relies on growth (false at the null
  * value), only when each trend call also passes its gates: Mann-Kendall
  * |Z| > 2.33 in the direction of the slope and the deceleration guard
- * (second-half slope >= 0.75 x whole-window slope). Conditions use
- * three-valued logic: "no verdict" (not enough data) is neither true nor
- * false; `and` and `or` follow Kleene; a rule fires only on true.
+ * (recent_guard: the slope of the most recent third of the points is not
+ * more than one standard error, from the points' own noise, below 0.75 x
+ * the whole window's slope). Conditions use three-valued logic: "no
+ * verdict" (not enough data) is neither true nor false; `and` and `or`
+ * follow Kleene; a rule fires only on true.
  *
  * Invariants: evaluation allocates nothing but the text of the reported
- * comparison (the scratch is the engine's), never reads the clock, and costs O(points) per call: each window
- * function reads at most one summary ring (<= 361 buckets) and each trend
- * fit uses at most SW_EVAL_TREND_POINTS points. Recursion is bounded by
- * the tree height (SW_EXPR_MAX_DEPTH).
+ * comparison (the scratch is the engine's), never reads the clock, and
+ * costs O(points) per call: each window function reads at most one
+ * summary ring (<= 361 buckets) and each trend fit uses at most
+ * SW_EVAL_TREND_POINTS points. Recursion is bounded by the tree height
+ * (SW_EXPR_MAX_DEPTH).
  */
 #include <errno.h>
 #include <math.h>
@@ -71,13 +74,13 @@ struct fit {
 	int64_t	from_ms, to_ms;
 	/* on the signal */
 	struct sw_trend	lin;
-	double	lin_ratio;
+	double	lin_ratio;	/* recent-third slope / whole slope */
 	int	lin_gate;
 	double	level;		/* fitted signal at now */
 	/* on ln(signal) */
 	int	log_ok;
 	struct sw_trend	lg;
-	double	log_ratio;
+	double	log_ratio;	/* the same on ln(signal) */
 	int	log_gate;
 	double	peak;		/* newest peak */
 };
@@ -452,36 +455,98 @@ warm_end(const struct sw_eval_target *tg, uint32_t id)
 }
 
 /*
- * The deceleration guard: Theil-Sen of the points with t >= mid (the most
- * recent half). *ratio = its slope / full; the guard passes when the
- * upper bound of its CI is still >= 0.75 x full (for a falling series,
- * mirrored): only a second half significantly slower than the whole
- * window (a warm-up that plateaus, a cache at its cap) stops a verdict,
- * noise alone does not.
+ * The noise of points around a smooth curve, for the deceleration guard:
+ * 1.4826 x the MAD of the second differences of consecutive points of one
+ * instance (point i minus the straight line through its neighbours,
+ * scaled to the variance of one point: sqrt(1 + a^2 + b^2) for weights
+ * a + b = 1). A straight line or a slowly bending curve (a cache filling
+ * over hours) adds almost nothing, so this measures the scatter of the
+ * points, not the shape the guard looks for. 0 with fewer than 3 triples.
+ */
+static double
+point_noise(struct sw_eval_scratch *sc, const double *t, const double *y,
+    const uint32_t *seg, size_t n)
+{
+	size_t	i, m = 0;
+	double	h1, h2, a, b, mad;
+
+	for (i = 1; i + 1 < n; i++) {
+		if (seg[i - 1] != seg[i] || seg[i] != seg[i + 1])
+			continue;
+		h1 = t[i] - t[i - 1];
+		h2 = t[i + 1] - t[i];
+		if (!(h1 > 0) || !(h2 > 0))
+			continue;
+		a = h2 / (h1 + h2);
+		b = h1 / (h1 + h2);
+		sc->y2[m++] = (y[i] - a * y[i - 1] - b * y[i + 1]) /
+		    sqrt(1 + a * a + b * b);
+	}
+	if (m < 3)
+		return 0;
+	mad = sw_stats_mad(sc->y2, m, sc->ts, NULL);
+	return isfinite(mad) ? 1.4826 * mad : 0;
+}
+
+/*
+ * The deceleration guard ("is the growth still going on?"): the Theil-Sen
+ * slope b_r of the most recent third of the points (by time; at least
+ * SW_EVAL_RECENT_MIN_POINTS) against the slope of the whole window, full.
+ * It passes when b_r + z se >= 0.75 full (for a falling series, mirrored),
+ * se the least-squares standard error of a slope over those points given
+ * the point noise (point_noise) and z = SW_EVAL_DECEL_Z: on smooth points
+ * (memory floors) it is the point-estimate test, on noisy ones (latency
+ * medians) it fails only when the recent third is clearly slower. A
+ * linear leak gives b_r / full ~ 1, an exponential one > 1; a warm-up
+ * that plateaus, or a cache whose fill is slowing towards its cap, < 0.75
+ * long before the whole window's slope falls. *ratio = b_r / full.
  */
 static int
-half_guard(struct sw_eval_scratch *sc, const double *t, const double *y,
-    const uint32_t *seg, size_t n, double mid, double full, double *ratio)
+recent_guard(struct sw_eval_scratch *sc, const double *t, const double *y,
+    const uint32_t *seg, size_t n, double full, double *ratio)
 {
 	struct sw_trend	tr;
-	size_t		i, m = 0;
+	size_t		i, j, k, m = 0;
+	double		cut, sigma, ss, mean, se;
 
 	*ratio = NAN;
-	for (i = 0; i < n; i++)
-		if (t[i] >= mid) {
-			sc->t2[m] = t[i];
-			sc->y2[m] = y[i];
-			sc->seg2[m] = seg[i];
-			m++;
-		}
+	if (full == 0 || !isfinite(full) || n == 0)
+		return 0;
+	sigma = point_noise(sc, t, y, seg, n);
+	cut = t[n - 1] - (t[n - 1] - t[0]) / SW_EVAL_RECENT_PART;
+	for (i = 0; i < n && t[i] < cut; i++)
+		;
+	if (n - i < SW_EVAL_RECENT_MIN_POINTS)
+		i = n > SW_EVAL_RECENT_MIN_POINTS ?
+		    n - SW_EVAL_RECENT_MIN_POINTS : 0;
+	for (; i < n; i++) {
+		sc->t2[m] = t[i];
+		sc->y2[m] = y[i];
+		sc->seg2[m] = seg[i];
+		m++;
+	}
 	if (sw_stats_theilsen_blocked(sc->t2, sc->y2, sc->seg2, m,
-	    SW_STATS_Z99, &tr, sc->ts) == -1 || !tr.ok || full == 0 ||
-	    !isfinite(full))
+	    SW_STATS_Z99, &tr, sc->ts) == -1 || !tr.ok)
 		return 0;
 	*ratio = tr.slope / full;
+	/* spread of the times about each instance's mean (the blocked fit
+	 * compares points within an instance only) */
+	ss = 0;
+	for (i = 0; i < m; i = j) {
+		mean = 0;
+		for (j = i; j < m && sc->seg2[j] == sc->seg2[i]; j++)
+			mean += sc->t2[j];
+		mean /= (double)(j - i);
+		for (k = i; k < j; k++)
+			ss += (sc->t2[k] - mean) * (sc->t2[k] - mean);
+	}
+	if (!(ss > 0))
+		return 0;
+	se = sigma / sqrt(ss);
 	if (full > 0)
-		return tr.slope_hi >= SW_EVAL_DECEL_GATE * full;
-	return tr.slope_lo <= SW_EVAL_DECEL_GATE * full;
+		return tr.slope + SW_EVAL_DECEL_Z * se >=
+		    SW_EVAL_DECEL_GATE * full;
+	return tr.slope - SW_EVAL_DECEL_Z * se <= SW_EVAL_DECEL_GATE * full;
 }
 
 static int
@@ -527,7 +592,7 @@ trend_fit(struct evstate *es, const struct sw_eval_series *s,
 	const struct sw_eval_target	*tg = s->tgt;
 	int64_t				 now = es->c->now_ms, from = now - w_ms;
 	int64_t				 dfrom, pw, span, we, seg_start;
-	double				 now_s = (double)now / 1000.0, mid;
+	double				 now_s = (double)now / 1000.0;
 	double				 cover = 0, tfirst = 0, v;
 	size_t				 i, n = 0, maxp;
 	uint32_t			 cur, run = 0;
@@ -619,8 +684,7 @@ trend_fit(struct evstate *es, const struct sw_eval_series *s,
 		why(es, "%s: no slope (all points at one time)", name);
 		return;
 	}
-	mid = (sc->t[0] + sc->t[n - 1]) / 2;
-	g = half_guard(sc, sc->t, sc->y, sc->seg, n, mid, f->lin.slope,
+	g = recent_guard(sc, sc->t, sc->y, sc->seg, n, f->lin.slope,
 	    &f->lin_ratio);
 	f->lin_gate = gate(&f->lin, g);
 	f->level = fit_level(sc, sc->t, sc->y, sc->seg, n, f->lin.slope);
@@ -630,7 +694,7 @@ trend_fit(struct evstate *es, const struct sw_eval_series *s,
 			f->log_ok = 0;
 	if (f->log_ok && sw_stats_theilsen_blocked(sc->t, sc->ly, sc->seg, n,
 	    SW_STATS_Z99, &f->lg, sc->ts) == 0 && f->lg.ok) {
-		g = half_guard(sc, sc->t, sc->ly, sc->seg, n, mid,
+		g = recent_guard(sc, sc->t, sc->ly, sc->seg, n,
 		    f->lg.slope, &f->log_ratio);
 		f->log_gate = gate(&f->lg, g);
 	} else

@@ -27,9 +27,17 @@ struct sw_err;
 #define SW_EVAL_TREND_POINTS	72
 /* A trend verdict needs this many points, covering half the window. */
 #define SW_EVAL_MIN_POINTS	12
-/* Confidence gates of a trend comparison that relies on growth. */
+/* Confidence gates of a trend comparison that relies on growth: the
+ * Mann-Kendall |Z|, and the deceleration guard (eval.c, recent_guard):
+ * the slope of the most recent 1/SW_EVAL_RECENT_PART of the points (at
+ * least SW_EVAL_RECENT_MIN_POINTS of them) must not be more than
+ * SW_EVAL_DECEL_Z standard errors below SW_EVAL_DECEL_GATE x the whole
+ * window's slope. */
 #define SW_EVAL_Z_GATE		2.33
 #define SW_EVAL_DECEL_GATE	0.75
+#define SW_EVAL_RECENT_PART	3
+#define SW_EVAL_RECENT_MIN_POINTS 6
+#define SW_EVAL_DECEL_Z		1.0
 /* A bare series is its newest sample no older than this. */
 #define SW_EVAL_STALE_MS	(5 * 60 * 1000)
 /* Lookback for the value of a series at a window's start (delta, rate,

@@ -72,7 +72,7 @@ struct sw_trend_info {
 	double	 doubling_hi_s;
 	double	 eta_lo_s;	/* time_to interval */
 	double	 eta_hi_s;
-	double	 decel;		/* second-half slope / whole-window slope */
+	double	 decel;		/* recent-third slope / whole-window slope */
 	int	 gates;		/* 1: MK Z and the deceleration guard pass */
 	int	 segments;	/* instances the fit spans */
 	int64_t	 width_ms;	/* period of one point */

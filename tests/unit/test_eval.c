@@ -341,6 +341,78 @@ test_trend_exact(void **state)
 	fx_close(&f);
 }
 
+/* 1000 B/s for 4 h, then slower: 500 or 800 B/s. */
+static double
+kink500(double t)
+{
+	return t <= 14400 ? 1e8 + 1000 * t : 1e8 + 1000 * 14400 +
+	    500 * (t - 14400);
+}
+
+static double
+kink800(double t)
+{
+	return t <= 14400 ? 1e8 + 1000 * t : 1e8 + 1000 * 14400 +
+	    800 * (t - 14400);
+}
+
+/*
+ * The deceleration guard on smooth (noise-free) points, where it is the
+ * point-estimate test: the slope of the most recent third of the window
+ * (6 h: the 5-minute floors after 4 h, all on the second line) must be at
+ * least 0.75 x the whole window's slope. 1000 -> 500 B/s: the recent
+ * slope is exactly 500, the whole window's over 900 (most pairwise slopes
+ * span the kink), so growth "slows down" and no growth verdict holds,
+ * even though the whole window's slope and its CI are far above the
+ * threshold. 1000 -> 800 B/s passes (800 / the whole > 0.75).
+ */
+static void
+test_trend_decel_guard(void **state)
+{
+	struct fx	f;
+	struct sw_value	v;
+	int64_t		now = T0 + 6 * HOUR;
+
+	(void)state;
+	fx_open(&f, "");
+	(void)q(&f, "slope(q.rss, 6h) + slope(q.anon, 6h) + "
+	    "slope(q.swap, 6h)", T0);
+	sw_engine_instance(f.e, "q", T0, 42);
+	feed_fn(&f, "q", "rss", T0, now, 10 * S, kink500, T0);
+	feed_fn(&f, "q", "anon", T0, now, 10 * S, kink800, T0);
+	feed_fn(&f, "q", "swap", T0, now, 10 * S, lin1000, T0);
+
+	v = q(&f, "slope(q.rss, 6h)", now);
+	assert_true(v.ok);
+	assert_true(v.trend.slope > 900 && v.trend.slope < 1000);
+	assert_near(v.trend.decel * v.trend.slope, 500, 1e-6);
+	assert_true(v.trend.decel < 0.75);
+	assert_int_equal(v.trend.gates, 0);
+	/* the CI is far above 20 MB/d (0.23 B/s) ... */
+	assert_true(v.trend.slope_lo > 20 * MB / 86400);
+	/* ... but the growth is slowing: not true, and not true either
+	 * for the other trend functions that rely on growth */
+	assert_near(qv(&f, "slope(q.rss, 6h) > 20MB/d", now), 0, 0);
+	assert_near(qv(&f, "time_to(q.rss, 1GB, 6h) < 30d", now), 0, 0);
+	assert_near(qv(&f, "forecast(q.rss, 6h, 1d) > 150MB", now), 0, 0);
+	/* a comparison that does not rely on growth is not gated */
+	assert_near(qv(&f, "slope(q.rss, 6h) < 2000B/s", now), 1, 0);
+
+	v = q(&f, "slope(q.anon, 6h)", now);
+	assert_true(v.ok);
+	assert_near(v.trend.decel * v.trend.slope, 800, 1e-6);
+	assert_true(v.trend.decel >= 0.75 && v.trend.decel < 1);
+	assert_int_equal(v.trend.gates, 1);
+	assert_near(qv(&f, "slope(q.anon, 6h) > 20MB/d", now), 1, 0);
+	assert_near(qv(&f, "forecast(q.anon, 6h, 1d) > 150MB", now), 1, 0);
+
+	/* a straight line: the recent third's slope is the whole slope */
+	v = q(&f, "slope(q.swap, 6h)", now);
+	assert_near(v.trend.decel, 1, 1e-9);
+	assert_int_equal(v.trend.gates, 1);
+	fx_close(&f);
+}
+
 static void
 test_anomaly(void **state)
 {
@@ -410,6 +482,16 @@ b_cache(double t)
 	return 200 * MB + 150 * MB * (t < 7200 ? t : 7200) / 3600;
 }
 
+/* A cache that starts filling 3 h after the process (when traffic
+ * arrives) towards a cap of +56 % with a 100-minute time constant: for
+ * its first two hours it rises like a leak (tests/corpus, cache-fill-cap). */
+static double
+b_cache_fill(double t)
+{
+	return 200 * MB + (t < 10800 ? 0 :
+	    112 * MB * (1 - exp(-(t - 10800) / 6000)));
+}
+
 /* Runs rule "r" over a trace; returns the first firing time (ms since
  * T0) or -1. */
 static int64_t first_fire;
@@ -461,6 +543,10 @@ static const char leak_rule[] =
     "rule r { when doubling(p.rss, 6h) < 1d; for 30m }\n";
 static const char slope_rule[] =
     "rule r { when slope(p.rss, 6h) > 100MB/d; for 30m }\n";
+static const char fast_rule[] =
+    "rule r { when doubling(p.rss, 12h) < 1d; for 1h }\n";
+static const char oom_rule[] =
+    "rule r { when time_to(p.rss, 600MB, 12h) < 12h; for 1h }\n";
 
 static void
 test_trace_leak_fires(void **state)
@@ -486,6 +572,8 @@ test_trace_controls_quiet(void **state)
 	struct trace	warm = { b_warmup, 50 * MB, 3 * MB, 0, 0 };
 	struct trace	cache = { b_cache, 50 * MB, 3 * MB, 0, 0 };
 	struct trace	spike = { b_flat, 50 * MB, 3 * MB, 0, 10 * HOUR };
+	struct trace	fill = { b_cache_fill, 50 * MB, 3 * MB, 0, 0 };
+	struct trace	leak = { b_leak, 50 * MB, 3 * MB, 0, 0 };
 
 	(void)state;
 	assert_int_equal(run_trace(leak_rule, &flat, 24, NULL), -1);
@@ -498,6 +586,13 @@ test_trace_controls_quiet(void **state)
 	assert_int_equal(run_trace(slope_rule, &spike, 24, NULL), -1);
 	assert_int_equal(run_trace("rule r { when time_to(p.rss, 600MB, 6h) "
 	    "< 6h; for 30m }\n", &spike, 24, NULL), -1);
+	/* the example rules (rules/node-leak.rules) on a cache filling
+	 * to its cap, and on a leak from the same start */
+	assert_int_equal(run_trace(fast_rule, &fill, 24, NULL), -1);
+	assert_int_equal(run_trace(oom_rule, &fill, 24, NULL), -1);
+	g_rate = 200 * MB / 86400;
+	assert_true(run_trace(fast_rule, &leak, 24, NULL) > 0);
+	assert_true(run_trace(oom_rule, &leak, 48, NULL) > 0);
 }
 
 static void
@@ -681,6 +776,7 @@ main(void)
 		cmocka_unit_test(test_errors_histogram),
 		cmocka_unit_test(test_quantile_cache),
 		cmocka_unit_test(test_trend_exact),
+		cmocka_unit_test(test_trend_decel_guard),
 		cmocka_unit_test(test_anomaly),
 		cmocka_unit_test(test_trace_leak_fires),
 		cmocka_unit_test(test_trace_controls_quiet),
