@@ -304,8 +304,8 @@ strlist_add(struct sw_strlist *l, const char *s)
 	return 0;
 }
 
-static void
-strlist_free(struct sw_strlist *l)
+void
+sw_strlist_release(struct sw_strlist *l)
 {
 	int	i;
 
@@ -1526,7 +1526,7 @@ ac_argv(struct blk *b, struct stmt *st, struct sw_strlist *dst)
 			goto fail;
 		}
 	}
-	strlist_free(dst);
+	sw_strlist_release(dst);
 	*dst = argv;
 	/* action area: remember where the program is, for the
 	 * executable check of sw_actions_check_conf (lib/action.c) */
@@ -1536,7 +1536,7 @@ ac_argv(struct blk *b, struct stmt *st, struct sw_strlist *dst)
 		AC(b)->before_loc = st->args[0].loc;
 	return;
 fail:
-	strlist_free(&argv);
+	sw_strlist_release(&argv);
 }
 
 
@@ -2764,7 +2764,7 @@ target_free(struct sw_conf_target *t)
 	case SW_TARGET_ENDPOINT:
 		free(t->u.endpoint.url);
 		free(t->u.endpoint.method);
-		strlist_free(&t->u.endpoint.headers);
+		sw_strlist_release(&t->u.endpoint.headers);
 		free(t->u.endpoint.body);
 		free(t->u.endpoint.cacert);
 		free(t->u.endpoint.cert);
@@ -2778,7 +2778,7 @@ target_free(struct sw_conf_target *t)
 		break;
 	case SW_TARGET_SCRAPE:
 		free(t->u.scrape.url);
-		strlist_free(&t->u.scrape.keep);
+		sw_strlist_release(&t->u.scrape.keep);
 		break;
 	case SW_TARGET_SELF:
 		break;
@@ -2808,7 +2808,7 @@ sw_conf_free(struct sw_conf *conf)
 		secret_wipe_free(&n->url);
 		for (i = 0; i < n->urls.n; i++)
 			memset(n->urls.v[i], 0, strlen(n->urls.v[i]));
-		strlist_free(&n->urls);
+		sw_strlist_release(&n->urls);
 		secret_wipe_free(&n->routing_key);
 		secret_wipe_free(&n->secret);
 		free(n->channel);
@@ -2820,8 +2820,8 @@ sw_conf_free(struct sw_conf *conf)
 	for (a = conf->actions; a != NULL; a = an) {
 		an = a->next;
 		free(a->name);
-		strlist_free(&a->run);
-		strlist_free(&a->before);
+		sw_strlist_release(&a->run);
+		sw_strlist_release(&a->before);
 		kv_free(a->env);
 		free(a->user);
 		free(a->cwd);
@@ -2833,11 +2833,11 @@ sw_conf_free(struct sw_conf *conf)
 		free(r->when);
 		free(r->summary);
 		kv_free(r->labels);
-		strlist_free(&r->notify);
+		sw_strlist_release(&r->notify);
 		free(r->action);
 		free(r);
 	}
-	strlist_free(&conf->files);
+	sw_strlist_release(&conf->files);
 	free(conf->path);
 	free(conf->data);
 	free(conf->listen);

@@ -56,18 +56,6 @@ strlist_add(struct sw_strlist *l, const char *s, const char **copy)
 	return 0;
 }
 
-static void
-strlist_free(struct sw_strlist *l)
-{
-	int	i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
 static const char *
 esc(char *dst, size_t dstsz, const char *s, size_t n)
 {
@@ -108,7 +96,7 @@ sw_rtest_data_release(struct sw_rtest_data *d)
 		free(d->s[i].v);
 	}
 	free(d->s);
-	strlist_free(&d->files);
+	sw_strlist_release(&d->files);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -2403,7 +2391,7 @@ sw_rtest_file_free(struct sw_rtest_file *f)
 	free(f->targets);
 	free(f->rules);
 	free(f->path);
-	strlist_free(&f->files);
+	sw_strlist_release(&f->files);
 	free(f);
 }
 

@@ -205,6 +205,8 @@ int	sw_conf_parse_string(const char *name, const char *text,
 	    struct sw_conf **out, sw_conf_diag_cb diag, void *diag_arg,
 	    int *nerrors);
 void	sw_conf_free(struct sw_conf *conf);
+/* Frees a string list's strings and array and empties it. */
+void	sw_strlist_release(struct sw_strlist *l);
 
 /* Writes a summary of conf to f, secrets redacted ("$NAME" / "@file" /
  * "<redacted>"), as `slopewatch check` prints it. */
