@@ -460,9 +460,17 @@ agent_on_hup(int signo, void *arg)
 		    "configuration", nerr, nerr == 1 ? "" : "s");
 		return;
 	}
-	if (strcmp(conf->data, a->conf->data) != 0)
+	if (strcmp(conf->data, a->conf->data) != 0) {
+		char	*keep;
+
 		sw_log_warn("reload: data path changed to %s; keeping %s "
 		    "until restart", conf->data, a->conf->data);
+		/* the conf must name the file in use (status, a later reload) */
+		if ((keep = strdup(a->conf->data)) != NULL) {
+			free(conf->data);
+			conf->data = keep;
+		}
+	}
 	agent_flush(a);
 	if ((engine = agent_engine_build(a, conf)) == NULL) {
 		sw_log_error("reload: bad rules; keeping the running "
@@ -503,14 +511,14 @@ static void
 run_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: slopewatch run [-c FILE] [-v|-q] [--for DURATION]\n"
+	    "usage: slopewatch run [-c FILE] [-v|-q] [--for D] [--dry-run] [--eval-every D]\n"
 	    "\n"
 	    "Runs the agent in the foreground: probes endpoints, reads process\n"
 	    "memory, scrapes /metrics, stores samples in the configured SQLite\n"
 	    "file. Logs go to stderr (journald-friendly).\n"
 	    "\n"
 	    "  -c, --config FILE  configuration (see slopewatch.conf(5))\n"
-	    "  -v, --verbose      more logging (twice: debug)\n"
+	    "  -v, --verbose      debug logging\n"
 	    "  -q, --quiet        errors only\n"
 	    "      --for D        stop by itself after D (e.g. 30s, 5m)\n"
 	    "      --dry-run      log what actions would run, run none\n"
@@ -591,7 +599,7 @@ sw_cmd_run(int argc, char **argv)
 		return SW_EXIT_USAGE;
 	}
 	sw_log_set_level(quiet ? SW_LOG_ERROR :
-	    verbose > 1 ? SW_LOG_DEBUG : verbose ? SW_LOG_INFO : SW_LOG_INFO);
+	    verbose ? SW_LOG_DEBUG : SW_LOG_INFO);
 	signal(SIGPIPE, SIG_IGN);
 
 	a.conf_path = sw_cli_conf_path(conf_opt);
@@ -666,6 +674,10 @@ out:
 	sw_engine_free(a.engine);
 	sw_http_free(a.http);
 	sw_loop_free(a.loop);
+	/* the loop gave SIGTERM/SIGINT back to the default action; a second
+	 * Ctrl-C while the store closes must not turn a clean stop into 143 */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
 	sw_store_close(a.store);
 	sw_conf_free(a.conf);
 	return status;

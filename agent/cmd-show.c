@@ -459,6 +459,7 @@ sw_cmd_show(int argc, char **argv)
 		{ "csv",	no_argument,		NULL, 'v' },
 		{ "events",	no_argument,		NULL, 'e' },
 		{ "db",		required_argument,	NULL, 'd' },
+		{ "config",	required_argument,	NULL, 'c' },
 		{ "conf",	required_argument,	NULL, 'c' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 },

@@ -513,7 +513,10 @@ status_alerts(struct status *sa, struct sw_store *st, struct sw_err *err)
 	    " ORDER BY state DESC, rule", -1, &q, NULL);
 	if (rc != SQLITE_OK) {
 		/* no such table: the agent never ran rules on this store */
-		ret = 0;
+		if (strstr(sqlite3_errmsg(db), "no such table") != NULL)
+			ret = 0;
+		else
+			sw_err_set(err, "alerts: %s", sqlite3_errmsg(db));
 		goto out;
 	}
 	if (sqlite3_prepare_v2(db, "SELECT detail FROM event WHERE"
@@ -681,6 +684,7 @@ sw_cmd_status(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "db",		required_argument,	NULL, 'd' },
+		{ "config",	required_argument,	NULL, 'c' },
 		{ "conf",	required_argument,	NULL, 'c' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 },

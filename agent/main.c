@@ -58,7 +58,7 @@ usage(FILE *f)
 	    "\n"
 	    "Every command takes -c FILE (default: $SLOPEWATCH_CONF, else\n"
 	    "./" DEFAULT_LOCAL_CONF " if present, else " DEFAULT_SYSTEM_CONF ")\n"
-	    "and --help. Exit status: 0 ok, 1 a problem was found and reported,\n"
+	    "and --help; slopewatch --version prints the version. Exit status: 0 ok, 1 a problem was found and reported,\n"
 	    "2 usage or configuration error. See slopewatch(8), slopewatch.conf(5).\n");
 }
 

@@ -1156,15 +1156,18 @@ step_start(struct act_step *p)
 	ssize_t		 n;
 	size_t		 got = 0;
 	pid_t		 pid;
-	char		 line[512];
+	int		 nargs;
 
 	p->used = 1;
 	p->start_us = sw_clock_mono_us();
 	q->envp[q->phase_idx] = p == &q->before ? q->phase_before :
 	    q->phase_run;
-	argv_text(line, sizeof(line), p->argv);
-	sw_log_info("action %s (rule %s): %s: %s", q->action, q->rule,
-	    p->name, line);
+	/* the program only: arguments may carry tokens (the full argv is in
+	 * the action's event, which holds nothing the config did not) */
+	for (nargs = 0; p->argv[nargs] != NULL; nargs++)
+		;
+	sw_log_info("action %s (rule %s): %s: %s (%d argument%s)", q->action,
+	    q->rule, p->name, p->argv[0], nargs - 1, nargs == 2 ? "" : "s");
 	if (q->user_error[0] != '\0') {
 		step_not_run(p, q->user_error, NULL, 0);
 		return;

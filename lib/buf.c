@@ -173,10 +173,15 @@ sw_buf_read_fileat(struct sw_buf *b, int dirfd, const char *path,
 	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd == -1)
 		return sw_err_sys(err, errno, "%s", path);
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		saved = S_ISREG(st.st_mode) ? errno : EINVAL;
+	if (fstat(fd, &st) == -1) {
+		saved = errno;
 		close(fd);
 		errno = saved;
+		return sw_err_sys(err, saved, "%s", path);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
 		return sw_err_set(err, "%s: not a regular file", path);
 	}
 	r = buf_read_fd(b, fd, path, err);

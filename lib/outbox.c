@@ -1360,13 +1360,16 @@ out:
 }
 
 /* Fails the rows of the current group (od->ids) for good with msg. */
-static void
+static int
 ob_fail_rows(struct ob_dest *od, int64_t now, const char *msg)
 {
-	ob_record(od, "failed", now, 0, 0, msg);
+	int	rc;
+
+	rc = ob_record(od, "failed", now, 0, 0, msg);
 	sw_log_error("notify %s (%s): message %" PRId64 " failed: %s",
 	    od->name, od->shown, od->head_id, msg);
 	od->nids = 0;
+	return rc;
 }
 
 /* Re-posts the alerts the receiver should have as current. */
@@ -1406,7 +1409,7 @@ ob_resend(struct ob_dest *od, int64_t now)
 	if (n > 0) {
 		snprintf(key, sizeof(key), "resend_%" PRId64, now);
 		sw_err_clear(&err);
-		if (ob_send(od, items, n, key, now, 1, &err) == -1) {
+		if (ob_send(od, items, n, key, now, 1, &err) != 0) {
 			ob_scrub(od, err.msg, sizeof(err.msg));
 			sw_complain(&od->complain, "notify %s (%s): re-post: "
 			    "%s", od->name, od->shown, err.msg);
@@ -1520,7 +1523,13 @@ ob_dest_tick(struct ob_dest *od, int64_t now, int64_t *wake)
 			od->nids = 0;
 			return;
 		}
-		ob_fail_rows(od, now, err.msg);
+		if (ob_fail_rows(od, now, err.msg) == -1) {
+			/* the row could not be marked (disk full, busy): it
+			 * is still the head, so hold off instead of reading
+			 * and failing it again in a tight loop */
+			od->hold_until = now + ob->opts.backoff_base_ms;
+			return;
+		}
 	}
 	/* the queue is empty: re-post current alerts when due */
 	if (od->d.resend_ms > 0 && !od->disabled) {

@@ -1004,6 +1004,12 @@ histsel_load(struct sw_engine *e, struct histsel *h, struct sw_store *st,
 			    t + ENGINE_LOAD_CHUNK, hload_cb, &sl, err) == -1)
 				goto out;
 		}
+		if (sl.full) {
+			sw_log_warn("rules: %s.%s: more than %d bucket samples "
+			    "in an hour of history; older history is partial",
+			    h->target, h->metric, ENGINE_LOAD_MAX);
+			sl.full = 0;
+		}
 		qsort(sl.buf, sl.n, sizeof(*sl.buf), hload_cmp);
 		for (i = 0; i < sl.n; i++) {
 			apply_segs(&sl, sl.buf[i].ts);
@@ -1333,16 +1339,17 @@ state_save(struct sw_engine *e, struct rule *r, struct sw_err *err)
 	else
 		sqlite3_bind_null(q, 10);
 	rc = sqlite3_step(q);
-	sqlite3_finalize(q);
 	if (rc != SQLITE_DONE)
 		goto fail;
+	sqlite3_finalize(q);
 	r->dirty = 0;
 	return 0;
 fail:
-	if (q != NULL)
-		sqlite3_finalize(q);
-	return sw_err_set(err, "alert state of rule %s: %s", r->conf->name,
+	/* the message first: finalize may reset it */
+	sw_err_set(err, "alert state of rule %s: %s", r->conf->name,
 	    sqlite3_errmsg(db));
+	sqlite3_finalize(q);
+	return -1;
 }
 
 /* Forgets the states of rules that are no longer configured. */
@@ -1793,7 +1800,6 @@ sw_engine_spark(struct sw_engine *e, const char *rule, int64_t now_ms,
     double *vals, int max, const char **series_target)
 {
 	const struct sw_expr		*call;
-	struct spark_find		 f;
 	struct series			*s;
 	struct sw_summary_points	*p;
 	int64_t				 w;
@@ -1803,14 +1809,13 @@ sw_engine_spark(struct sw_engine *e, const char *rule, int64_t now_ms,
 		*series_target = NULL;
 	if (max <= 0 || (call = rule_first_call(e, rule)) == NULL)
 		return 0;
-	f.call = call;
-	s = series_find(e, f.call->series->target, f.call->series->metric,
-	    f.call->series->labels != NULL ? f.call->series->labels : "");
+	s = series_find(e, call->series->target, call->series->metric,
+	    call->series->labels != NULL ? call->series->labels : "");
 	if (s == NULL || s->pub.raw == NULL)
 		return 0;
 	if (series_target != NULL)
 		*series_target = s->target;
-	w = f.call->window_ms > 0 ? f.call->window_ms : 3600 * 1000;
+	w = call->window_ms > 0 ? call->window_ms : 3600 * 1000;
 	if ((p = malloc(sizeof(*p))) == NULL)
 		return 0;
 	if (max > SW_SUMMARY_POINTS_MAX)
